@@ -1,0 +1,60 @@
+#include "common/shutdown.h"
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+
+namespace hs {
+namespace {
+
+// Both are written before any thread starts and only read (or written with an atomic store) by
+// the signal handler, which is why a plain int and a lock-free atomic are enough.
+int stop_fd = -1;
+std::atomic<bool> requested{false};
+std::atomic<int> signals_seen{0};
+bool force_quit_on_second_signal = true;
+
+void OnStopSignal(int) {
+  // Only async-signal-safe calls here: an atomic increment, write(2) and _exit(2).
+  int seen = signals_seen.fetch_add(1) + 1;
+  if (seen >= 2 && force_quit_on_second_signal) _exit(130);
+  RequestShutdown();
+}
+
+void Install(bool force_quit) {
+  if (stop_fd >= 0) ::close(stop_fd);
+  stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0) std::abort();
+  requested.store(false);
+  signals_seen.store(0);
+  force_quit_on_second_signal = force_quit;
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR and re-checks the eventfd
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
+void InstallShutdownHandlers() { Install(/*force_quit=*/true); }
+
+void InstallChildShutdownHandlers() { Install(/*force_quit=*/false); }
+
+int ShutdownFd() { return stop_fd; }
+
+bool ShutdownRequested() { return requested.load(std::memory_order_relaxed); }
+
+void RequestShutdown() {
+  requested.store(true);
+  uint64_t one = 1;
+  ssize_t unused = ::write(stop_fd, &one, sizeof one);
+  (void)unused;
+}
+
+}  // namespace hs

@@ -1,0 +1,163 @@
+#include "common/socket.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace hs {
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) reset(other.release());
+  return *this;
+}
+
+int Fd::release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+void Fd::reset(int fd) {
+  // close() is not retried on EINTR: on Linux the descriptor is gone either way.
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+static absl::Status ErrnoStatus(int err, absl::string_view what) {
+  std::string message = absl::StrCat(what, ": ", strerror(err));
+  if (err == EAGAIN || err == EWOULDBLOCK || err == EADDRINUSE) {
+    return absl::UnavailableError(message);
+  }
+  if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+    return absl::ResourceExhaustedError(message);
+  }
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<Fd> ListenTcp(int port, bool reuse_port) {
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoStatus(errno, "socket");
+  int one = 1;
+  // SO_REUSEADDR: restart at once on a port whose old connections are still in TIME_WAIT.
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    return ErrnoStatus(errno, absl::StrCat("cannot bind port ", port));
+  }
+  if (::listen(fd.get(), SOMAXCONN) < 0) return ErrnoStatus(errno, "listen");
+  return fd;
+}
+
+int LocalPort(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) return -1;
+  return ntohs(addr.sin_port);
+}
+
+absl::StatusOr<Fd> AcceptClient(int listen_fd, int flags) {
+  for (;;) {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, flags | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      int one = 1;
+      // Small responses go out at once instead of waiting for Nagle's algorithm.
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      return Fd(fd);
+    }
+    // EINTR: a signal arrived; ECONNABORTED: the client gave up while queued. Neither is ours.
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    return ErrnoStatus(errno, "accept");
+  }
+}
+
+absl::Status SendAll(int fd, std::string_view data, bool more) {
+  const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), flags);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "send");
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SendFileAll(int fd, int file_fd, off_t offset, size_t count) {
+  while (count > 0) {
+    ssize_t n = ::sendfile(fd, file_fd, &offset, count);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "sendfile");
+    }
+    if (n == 0) return absl::DataLossError("sendfile: file shrank while sending");
+    count -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+WaitResult WaitReadable(int fd, absl::Time deadline, int stop_fd) {
+  for (;;) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    int timeout_ms = -1;  // InfiniteFuture: wait for readiness only
+    if (deadline != absl::InfiniteFuture()) {
+      absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return WaitResult::kTimeout;
+      timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+    }
+    int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return WaitResult::kReady;  // let the following recv() report the error
+    }
+    if (n == 0) continue;  // re-check the deadline: poll may wake a little early
+    if (fds[0].revents != 0) return WaitResult::kReady;
+    if (stop_fd >= 0 && fds[1].revents != 0) return WaitResult::kStop;
+  }
+}
+
+void SetSendTimeout(int fd, absl::Duration timeout) {
+  timeval tv = absl::ToTimeval(timeout);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+void SetNonBlocking(int fd, bool non_blocking) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return;
+  ::fcntl(fd, F_SETFL, non_blocking ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
+}
+
+void IgnoreSigpipe() { ::signal(SIGPIPE, SIG_IGN); }
+
+}  // namespace hs
+
+namespace hs {
+
+void LingeringClose(Fd fd) {
+  ::shutdown(fd.get(), SHUT_WR);
+  const absl::Time deadline = absl::Now() + absl::Seconds(1);
+  char sink[4096];
+  size_t drained = 0;
+  while (drained < 256 * 1024 && WaitReadable(fd.get(), deadline) == WaitResult::kReady) {
+    ssize_t n = ::recv(fd.get(), sink, sizeof sink, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF: the client has read our answer and closed
+    drained += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace hs

@@ -1,0 +1,77 @@
+// Socket helpers: a move-only file descriptor and wrappers that hide EINTR and short counts,
+// in the spirit of CS:APP's csapp.h, so the servers read like the protocol.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace hs {
+
+// Owns one file descriptor; closes it when destroyed. Move-only, so ownership is always visible.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  explicit operator bool() const { return valid(); }
+  int release();         // gives up ownership without closing
+  void reset(int fd = -1);  // closes the current descriptor, then owns `fd`
+
+ private:
+  int fd_ = -1;
+};
+
+// A non-blocking listening TCP socket on all IPv4 addresses, with SO_REUSEADDR (and SO_REUSEPORT
+// when asked). Port 0 picks an ephemeral port; "port in use" comes back as kUnavailable.
+absl::StatusOr<Fd> ListenTcp(int port, bool reuse_port = false);
+
+// The port a bound socket really listens on (useful after ListenTcp(0)).
+int LocalPort(int fd);
+
+// accept4() that restarts on EINTR and ECONNABORTED. `flags` go to accept4 (SOCK_NONBLOCK,
+// SOCK_CLOEXEC is always added). Returns kUnavailable on EAGAIN (nothing waiting),
+// kResourceExhausted when out of descriptors (EMFILE, ENFILE), another error status otherwise. Sets TCP_NODELAY on the new socket.
+absl::StatusOr<Fd> AcceptClient(int listen_fd, int flags = 0);
+
+// Writes every byte (restarting after EINTR and short writes). `more` sets MSG_MORE so headers
+// and a following sendfile body leave in one segment. Never raises SIGPIPE.
+absl::Status SendAll(int fd, std::string_view data, bool more = false);
+
+// sendfile(2) until `count` bytes from `offset` are sent, handling partial writes and EINTR.
+absl::Status SendFileAll(int fd, int file_fd, off_t offset, size_t count);
+
+// Outcome of waiting for a socket to become readable.
+enum class WaitResult { kReady, kTimeout, kStop };
+
+// Waits until `fd` is readable, `deadline` passes, or (when `stop_fd` >= 0) `stop_fd` becomes
+// readable. Restarts on EINTR.
+WaitResult WaitReadable(int fd, absl::Time deadline, int stop_fd = -1);
+
+// Makes a blocking send() give up after `timeout` (SO_SNDTIMEO): a client that never reads
+// cannot hold a worker forever.
+void SetSendTimeout(int fd, absl::Duration timeout);
+
+// Closes a connection whose peer may still be sending (an error answer, unread pipelined
+// bytes): a plain close() with unread input makes the kernel send RST, which can destroy the
+// response before the client reads it. So: shut our side, read and drop what arrives for a
+// short while, then close.
+void LingeringClose(Fd fd);
+
+void SetNonBlocking(int fd, bool non_blocking = true);
+
+// Ignore SIGPIPE process-wide: a peer that closes early must produce EPIPE, not kill us.
+void IgnoreSigpipe();
+
+}  // namespace hs

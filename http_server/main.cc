@@ -1,0 +1,52 @@
+// http_server -- the lab's command line: `http_server -c MODEL [flags]`.
+//
+// It owns no model of its own. It checks the whole command line (so `-h` shows every option and
+// a bad flag fails here, with the same message a server would give), then replaces itself with
+// the chosen server binary from its own directory via execv(): same pid, so Ctrl-C and `kill`
+// reach the server directly, and every other argument is passed on untouched.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/cli.h"
+
+namespace {
+
+// The directory holding this executable, from /proc/self/exe.
+std::string OwnDirectory() {
+  char path[4096];
+  ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return ".";
+  std::string exe(path, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/'));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hs::ServerOptions options = hs::ParseCommandLineOrExit(
+      argc, argv,
+      {.program = "http_server",
+       .description = "Concurrent HTTP server: runs the server binary of the chosen model",
+       .accepts_workers = true,
+       .accepts_concurrency = true,
+       .workers_help = "workers for the pool and async models (default: per model)"});
+
+  std::string binary;
+  for (const hs::ModelInfo& model : hs::Models()) {
+    if (options.concurrency == model.name) binary = OwnDirectory() + "/" + model.binary;
+  }
+  std::vector<std::string> args = hs::WithoutConcurrency(argc, argv);
+  std::vector<char*> exec_argv = {binary.data()};
+  for (std::string& arg : args) exec_argv.push_back(arg.data());
+  exec_argv.push_back(nullptr);
+
+  ::execv(binary.c_str(), exec_argv.data());
+  std::fprintf(stderr, "http_server: error: cannot run model '%s': %s: %s (is it built? try make)\n",
+               options.concurrency.c_str(), binary.c_str(), std::strerror(errno));
+  return 2;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a group of make targets needs, only when some are missing.
+#   scripts/install-deps.sh build [test] [bench] [fuzz]
+set -euo pipefail
+
+declare -A GROUP=(
+  [build]="g++ make pkg-config libabsl-dev libgtest-dev libgmock-dev libcxxopts-dev"
+  [test]="curl procps"
+  [browser]="chromium"
+  [bench]="wrk nginx-light gnuplot-nox procps"
+  [fuzz]="clang libclang-rt-dev"
+  [format]="clang-format"
+)
+
+wanted=()
+for group in "${@:-build}"; do
+  [[ -n "${GROUP[$group]+x}" ]] || { echo "install-deps: unknown group '$group'" >&2; exit 2; }
+  wanted+=(${GROUP[$group]})
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
