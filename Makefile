@@ -15,13 +15,14 @@ OPTFLAGS ?= -O2 -g
 SANITIZE ?=
 PORT     ?= 8085
 MODEL    ?= thread
+SHARDS   ?= 4
 
 ABSL_LIBS := absl_status absl_statusor absl_strings absl_str_format absl_time absl_synchronization
 PKG_CFLAGS := $(shell pkg-config --cflags $(ABSL_LIBS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(ABSL_LIBS) 2>/dev/null)
 GTEST_LIBS := $(shell pkg-config --libs gmock gtest 2>/dev/null)
 
-CXXFLAGS := -std=c++20 $(OPTFLAGS) $(SANITIZE) -Wall -Wextra -Werror -I. $(PKG_CFLAGS) -MMD -MP
+CXXFLAGS := -std=c++20 $(OPTFLAGS) $(SANITIZE) -Wall -Wextra -Werror -Wno-missing-field-initializers -I. $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  := $(SANITIZE) -pthread
 LIBS     := $(PKG_LIBS)
 
@@ -75,11 +76,11 @@ $(BUILD)/tests/%.o: CXXFLAGS += -DHS_BIN_DIR='"$(abspath $(BIN))"' -DHS_SOURCE_D
 
 $(BIN)/unit_tests: $(call objs,$(UNIT_SRCS) $(POOL_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS) -lgtest_main $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest_main $(GTEST_LIBS) $(LIBS)
 
 $(BIN)/integration_tests: $(call objs,$(INTEG_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(BIN)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS) -lgtest_main $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest_main $(GTEST_LIBS) $(LIBS)
 
 deps:
 	@scripts/install-deps.sh build
@@ -95,7 +96,7 @@ unit: $(BIN)/unit_tests
 	$(BIN)/unit_tests
 
 integration: all $(BIN)/integration_tests
-	$(BIN)/integration_tests
+	tests/run_sharded.sh $(BIN)/integration_tests $(SHARDS)
 
 # Shell-level tests (README commands, benchmark smoke test, ...): every tests/*_test.sh.
 scripts-test: all
@@ -103,8 +104,8 @@ scripts-test: all
 
 test: test-deps
 	@$(MAKE) --no-print-directory all $(BIN)/unit_tests $(BIN)/integration_tests
-	$(BIN)/unit_tests
-	$(BIN)/integration_tests
+	$(BIN)/unit_tests --gtest_brief=1
+	tests/run_sharded.sh $(BIN)/integration_tests $(SHARDS)
 	@$(MAKE) --no-print-directory scripts-test
 
 format:

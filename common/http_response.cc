@@ -1,0 +1,117 @@
+// Response heads are built as one std::string so a server can hand them to a single send()
+// (with MSG_MORE before a sendfile body). Every response carries the same fixed headers in the
+// same order, which keeps the output predictable for tests and for students reading a capture.
+//
+// The Date header is needed on every response, but formatting a time is comparatively slow
+// (civil-time conversion plus strftime-style formatting). Its value only changes once a second,
+// so each thread keeps the last formatted string and reformats only when the second changes:
+// thread_local means no locking, and the common case is one clock read and a compare.
+#include "common/http_response.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace hs {
+namespace {
+
+// Debian's Abseil has its own absl::string_view (ABSL_OPTION_USE_STD_STRING_VIEW is 0), which
+// absl::StrAppend takes but std::string_view does not convert to.
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";  // RFC 9110 name (formerly "Payload Too Large")
+    case 414:
+      return "URI Too Long";
+    case 416:
+      return "Range Not Satisfiable";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
+  }
+}
+
+std::string HttpDate(absl::Time t) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", t, absl::UTCTimeZone());
+}
+
+const std::string& CurrentHttpDate() {
+  thread_local int64_t cached_second = std::numeric_limits<int64_t>::min();
+  thread_local std::string cached_date;
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  if (now != cached_second) {
+    cached_date = HttpDate(absl::FromUnixSeconds(now));
+    cached_second = now;
+  }
+  return cached_date;
+}
+
+std::string SerializeHead(const ResponseHead& head) {
+  // Fixed text, a 29-byte date, the server name and a few numbers fit comfortably in this;
+  // reserving up front means the appends below never reallocate.
+  constexpr size_t kFixedBytes = 160;
+  size_t extra_bytes = 0;
+  for (const auto& [name, value] : head.extra_headers) {
+    extra_bytes += name.size() + value.size() + 4;  // ": " and "\r\n"
+  }
+  std::string out;
+  out.reserve(kFixedBytes + head.content_type.size() + extra_bytes);
+
+  absl::StrAppend(&out, head.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ", head.status, " ",
+                  Sv(ReasonPhrase(head.status)), "\r\nDate: ", CurrentHttpDate(),
+                  "\r\nServer: ", Sv(kServerName), "\r\n");
+  // A response without a body type (e.g. a future 304) simply omits the header.
+  if (!head.content_type.empty()) {
+    absl::StrAppend(&out, "Content-Type: ", Sv(head.content_type), "\r\n");
+  }
+  absl::StrAppend(&out, "Content-Length: ", head.content_length,
+                  "\r\nConnection: ", head.keep_alive ? "keep-alive" : "close", "\r\n");
+  for (const auto& [name, value] : head.extra_headers) {
+    absl::StrAppend(&out, Sv(name), ": ", value, "\r\n");
+  }
+  out += "\r\n";
+  return out;
+}
+
+}  // namespace hs

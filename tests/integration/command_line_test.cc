@@ -1,0 +1,91 @@
+// The command line as a user meets it: exit codes and messages of the real binaries, and the
+// http_server wrapper reaching the model it names.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace hs::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+CommandResult RunBinary(const std::string& binary, std::vector<std::string> args) {
+  args.insert(args.begin(), BinDir() + "/" + binary);
+  return RunCommand(args, absl::Seconds(5));
+}
+
+int LineCount(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST(CommandLineExit, BadInputIsOneLineAndExitTwo) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-p", "http"}, {"-p", "70000"}, {"-f", "/no/such/dir"}, {"--frobnicate"},
+           {"-c", "thread"}}) {
+    CommandResult r = RunBinary("single_server", args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.output;
+    EXPECT_EQ(LineCount(r.output), 1) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("single_server: error:"));
+    EXPECT_THAT(r.output, HasSubstr("--help"));
+  }
+}
+
+TEST(CommandLineExit, HelpExitsZeroWithUsage) {
+  CommandResult r = RunBinary("http_server", {"-h"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.output,
+              HasSubstr("[-h] [-p PORT] [-v] [-d] [-f FOLDER] "
+                        "[-c {single,thread,thread-pool,process,process-pool,async}]"));
+}
+
+TEST(CommandLineExit, PortInUseIsExitOneNamingThePort) {
+  TempDir root;
+  ServerProcess first("single_server", {"-f", root.path()});
+  ASSERT_GT(first.port(), 0);
+  CommandResult r = RunBinary("single_server", {"-p", std::to_string(first.port()), "-f", root.path()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(std::to_string(first.port())));
+  EXPECT_THAT(r.output, HasSubstr("in use"));
+}
+
+TEST(Wrapper, UnknownModelIsExitTwo) {
+  CommandResult r = RunBinary("http_server", {"-c", "coroutines"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("invalid concurrency 'coroutines'"));
+}
+
+TEST(Wrapper, MissingModelBinaryIsExitTwo) {
+  TempDir alone;  // the wrapper without its siblings
+  std::filesystem::copy_file(BinDir() + "/http_server", alone.path() + "/http_server");
+  CommandResult r = RunCommand({alone.path() + "/http_server", "-c", "single"}, absl::Seconds(5));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("cannot run model 'single'"));
+}
+
+// The wrapper execs the model: the pid we started is the pid serving, running the model binary.
+TEST(Wrapper, ReachesTheModelInTheSameProcess) {
+  TempDir root;
+  root.Write("index.html", "hello\n");
+  ServerProcess server("http_server", {"-c", "single", "-f", root.path()});
+  ASSERT_GT(server.port(), 0);
+  std::string exe = std::filesystem::read_symlink("/proc/" + std::to_string(server.pid()) + "/exe");
+  EXPECT_TRUE(absl::EndsWith(exe, "/single_server")) << exe;
+  auto r = Fetch(server.port(), Get("/"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "hello\n");
+  server.Signal(SIGINT);
+  auto status = server.WaitExit(absl::Seconds(5));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+}
+
+}  // namespace
+}  // namespace hs::testing

@@ -1,0 +1,102 @@
+// Test harness for the integration tests: start a server binary as a child process, find its
+// port from its "listening on port N" line, and talk HTTP to it over real sockets.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/socket.h"
+
+namespace hs::testing {
+
+// Directory of the built server binaries (HS_BIN_DIR env var, else the compiled-in bin/).
+std::string BinDir();
+std::string SourceDir();
+
+// A temporary directory removed (recursively) at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  // Writes `contents` to path()/relative, creating parent directories.
+  void Write(const std::string& relative, const std::string& contents) const;
+
+ private:
+  std::string path_;
+};
+
+// A server binary running as a child process. Killed (SIGKILL) and reaped on destruction if it
+// is still running.
+class ServerProcess {
+ public:
+  // Starts bin/<binary> with `args` (plus "-p 0" unless args contain -p) and waits for its
+  // "listening on port N" line. Fails the test (ADD_FAILURE) and leaves port() == 0 if it
+  // does not appear in time.
+  ServerProcess(const std::string& binary, std::vector<std::string> args);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  void Signal(int sig) const;
+  // Waits for the process to exit; returns its wait status, or nullopt on timeout.
+  std::optional<int> WaitExit(absl::Duration timeout);
+  // Everything the server wrote to stderr so far.
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool reaped_ = false;
+  Fd stderr_pipe_;
+  std::thread reader_;
+  mutable std::mutex mu_;
+  std::string stderr_;
+};
+
+// Runs a command (argv) to completion; returns exit status (WEXITSTATUS, or 128+signal) and
+// captured stdout+stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout);
+
+struct HttpResponse {
+  int status = 0;
+  std::string status_line;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string Header(const std::string& lower_name) const;
+};
+
+// Connects to 127.0.0.1:port (blocking socket, 10 s receive timeout).
+Fd Connect(int port);
+void SendRaw(int fd, const std::string& bytes);
+// Reads one response (head + Content-Length body; no body for HEAD or when `head_only`).
+// Returns nullopt when the connection closes before a full response arrives.
+std::optional<HttpResponse> ReadResponse(int fd, bool head_only = false);
+// True when the peer has closed the connection (reads EOF within `wait`).
+bool PeerClosed(int fd, absl::Duration wait = absl::Seconds(2));
+// One request on a fresh connection.
+std::optional<HttpResponse> Fetch(int port, const std::string& request, bool head_only = false);
+std::string Get(const std::string& path, bool close = true);  // "GET path HTTP/1.1\r\nHost..."
+
+// Reads a file into a string.
+std::string ReadFile(const std::string& path);
+// Number of threads of a process (/proc/PID/task), and the pids of its children.
+int ThreadCount(pid_t pid);
+std::vector<pid_t> ChildPids(pid_t pid);
+// Zombie children (state Z) of `pid`.
+int ZombieChildren(pid_t pid);
+
+}  // namespace hs::testing

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs a GoogleTest binary as N shards in parallel. The integration tests mostly wait (on
+# timeouts, delays, child processes), so shards overlap well even on a 2-core machine.
+# Prints each failing shard's log and a closing "N passed, N failed" line.
+#   tests/run_sharded.sh BINARY [SHARDS] [gtest flags...]
+set -uo pipefail
+binary=$1
+shards=${2:-4}
+shift $(( $# >= 2 ? 2 : 1 ))
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+pids=()
+for ((i = 0; i < shards; i++)); do
+  GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i "$binary" "$@" >"$logs/$i.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then
+    status=1
+    echo "---- shard $i of $(basename "$binary") failed:"
+    cat "$logs/$i.log"
+  fi
+done
+passed=$(cat "$logs"/*.log | grep -c '^\[       OK \]' || true)
+failed=$(cat "$logs"/*.log | grep -c '^\[  FAILED  \] .*(' || true)
+[[ $status -ne 0 && $failed -eq 0 ]] && failed=1  # a crash or a timeout: count it
+echo "$(basename "$binary"): $passed passed, $failed failed"
+exit $status

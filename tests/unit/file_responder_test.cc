@@ -1,0 +1,720 @@
+// Tests for target resolution, MIME types and the file responder, against a real document root
+// built in a temporary directory (with symlinks, a FIFO and a secret file just outside the root).
+#include "common/file_responder.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/http_request.h"
+#include "common/http_response.h"
+#include "common/socket.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace hs {
+
+namespace internal {
+// Defined in common/file_responder.cc: the realpath() fallback for kernels without openat2.
+int OpenBeneathWithRealpath(int root_fd, const std::string& path);
+}  // namespace internal
+
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+namespace fs = std::filesystem;
+
+constexpr char kDateRegex[] =
+    "(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT";
+constexpr char kSecret[] = "TOP-SECRET-DO-NOT-SERVE";
+constexpr char kPng[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR-some-bytes";
+constexpr char kCustom404[] = "<html><body>custom not found</body></html>\n";
+// A directory name that would inject a header if the Location were not percent-encoded.
+constexpr char kInjectDir[] = "x\r\nSet-Cookie: a=b";
+
+// ---------------------------------------------------------------------------------------------
+// ResolveTarget
+
+ResolvedTarget Resolve(std::string_view target) { return ResolveTarget(target); }
+
+void ExpectPath(std::string_view target, std::string_view path, bool trailing_slash) {
+  SCOPED_TRACE(target);
+  const ResolvedTarget resolved = ResolveTarget(target);
+  EXPECT_EQ(resolved.status, 200);
+  EXPECT_EQ(resolved.path, path);
+  EXPECT_EQ(resolved.trailing_slash, trailing_slash);
+}
+
+TEST(ResolveTargetTest, PlainPaths) {
+  ExpectPath("/page.html", "page.html", false);
+  ExpectPath("/sub/page.html", "sub/page.html", false);
+  ExpectPath("/sub", "sub", false);
+}
+
+TEST(ResolveTargetTest, DirectoriesMapToIndex) {
+  ExpectPath("/", "index.html", true);
+  ExpectPath("/sub/", "sub/index.html", true);
+  ExpectPath("/docs/api/", "docs/api/index.html", true);
+}
+
+TEST(ResolveTargetTest, QueryAndFragmentDropped) {
+  ExpectPath("/page.html?x=1&y=2", "page.html", false);
+  ExpectPath("/?a", "index.html", true);
+  ExpectPath("/p#frag", "p", false);
+  ExpectPath("/p?q#frag", "p", false);
+  // Dot-segments in the query are not part of the path.
+  ExpectPath("/a?b/../../..", "a", false);
+  ExpectPath("/a?%zz", "a", false);
+}
+
+TEST(ResolveTargetTest, PercentDecoding) {
+  ExpectPath("/hello%20world.txt", "hello world.txt", false);
+  ExpectPath("/%41%62%63", "Abc", false);
+  ExpectPath("/%e2%82%AC", "\xe2\x82\xac", false);
+  ExpectPath("/%25", "%", false);
+  ExpectPath("/a%2Fb", "a/b", false);
+  ExpectPath("/a%2fb%2f", "a/b/index.html", true);
+}
+
+TEST(ResolveTargetTest, DecodesOnlyOnce) {
+  // "%252e" is "%2e" after one decoding: an ordinary name, not "..".
+  ExpectPath("/%252e%252e/x", "%2e%2e/x", false);
+  ExpectPath("/%252e%252e%252fsecret", "%2e%2e%2fsecret", false);
+}
+
+TEST(ResolveTargetTest, BadEscapesAndNulAre400) {
+  for (std::string_view target :
+       {"/%zz", "/%4", "/%", "/a%", "/a%g1", "/a%1g", "/%00", "/a%00.html", "/%00/../x"}) {
+    EXPECT_EQ(Resolve(target).status, 400) << target;
+  }
+  EXPECT_EQ(Resolve(std::string_view("/a\0b", 4)).status, 400);
+}
+
+TEST(ResolveTargetTest, NotAPathIs400) {
+  for (std::string_view target : {"", "*", "page.html", "example.com/x", "?x", "#f", "ftp://h/x"}) {
+    EXPECT_EQ(Resolve(target).status, 400) << target;
+  }
+}
+
+TEST(ResolveTargetTest, TraversalIs403InEverySpelling) {
+  for (std::string_view target : {
+           "/..",
+           "/../",
+           "/../x",
+           "/../../etc/passwd",
+           "/%2e%2e/x",
+           "/%2E%2E/x",
+           "/%2e%2E/x",
+           "/.%2e/x",
+           "/%2e./x",
+           "/..%2fx",
+           "/..%2Fx",
+           "/%2e%2e%2fx",
+           "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+           "/a/../../x",
+           "/a/b/../../../x",
+           "/./../x",
+           "//../x",
+           "/a/%2e%2e/%2e%2e/x",
+           "/a%2f..%2f..%2fx",
+           "http://host/../x",
+           "http://host/%2e%2e/x",
+           "HTTPS://host:8443/a/../../x",
+       }) {
+    const ResolvedTarget resolved = Resolve(target);
+    EXPECT_EQ(resolved.status, 403) << target;
+  }
+}
+
+TEST(ResolveTargetTest, DotSegmentsThatStayInside) {
+  ExpectPath("/./x", "x", false);
+  ExpectPath("//x", "x", false);
+  ExpectPath("///a//b", "a/b", false);
+  ExpectPath("/a/./b/../c", "a/c", false);
+  ExpectPath("/a/..", "index.html", true);
+  ExpectPath("/a/../", "index.html", true);
+  ExpectPath("/a/.", "a/index.html", true);
+  ExpectPath("/a/b/..", "a/index.html", true);
+  ExpectPath("/a/%2e", "a/index.html", true);
+  ExpectPath("/a/..%2fb", "b", false);
+}
+
+TEST(ResolveTargetTest, DotsInsideNamesAreOrdinary) {
+  ExpectPath("/..foo", "..foo", false);
+  ExpectPath("/foo..", "foo..", false);
+  ExpectPath("/.../x", ".../x", false);
+  ExpectPath("/.hidden", ".hidden", false);
+}
+
+TEST(ResolveTargetTest, BackslashIsOrdinary) {
+  ExpectPath("/a\\b", "a\\b", false);
+  ExpectPath("/..\\x", "..\\x", false);
+  ExpectPath("/%5c..%5cx", "\\..\\x", false);
+  ExpectPath("/\\..\\..\\etc\\passwd", "\\..\\..\\etc\\passwd", false);
+}
+
+TEST(ResolveTargetTest, AbsoluteForm) {
+  ExpectPath("http://example.com/page.html", "page.html", false);
+  ExpectPath("HTTP://Example.com:8080/a/b?q=1", "a/b", false);
+  ExpectPath("https://h/sub/", "sub/index.html", true);
+  ExpectPath("http://h", "index.html", true);
+  ExpectPath("http://h?x=/y", "index.html", true);
+  ExpectPath("http://user@h:80/x", "x", false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MimeType
+
+TEST(MimeTypeTest, KnownExtensions) {
+  EXPECT_EQ(MimeType("a.html"), "text/html; charset=utf-8");
+  EXPECT_EQ(MimeType("a.htm"), "text/html; charset=utf-8");
+  EXPECT_EQ(MimeType("a.jpg"), "image/jpeg");
+  EXPECT_EQ(MimeType("a.jpeg"), "image/jpeg");
+  EXPECT_EQ(MimeType("a.png"), "image/png");
+  EXPECT_EQ(MimeType("a.css"), "text/css; charset=utf-8");
+  EXPECT_EQ(MimeType("a.js"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(MimeType("a.svg"), "image/svg+xml");
+  EXPECT_EQ(MimeType("a.ico"), "image/x-icon");
+  EXPECT_EQ(MimeType("a.gif"), "image/gif");
+  EXPECT_EQ(MimeType("a.txt"), "text/plain; charset=utf-8");
+  EXPECT_EQ(MimeType("a.json"), "application/json");
+  EXPECT_EQ(MimeType("a.webp"), "image/webp");
+}
+
+TEST(MimeTypeTest, CaseInsensitive) {
+  EXPECT_EQ(MimeType("PHOTO.JPG"), "image/jpeg");
+  EXPECT_EQ(MimeType("Index.HtMl"), "text/html; charset=utf-8");
+  EXPECT_EQ(MimeType("x.PNG"), "image/png");
+}
+
+TEST(MimeTypeTest, UsesLastExtensionOfLastComponent) {
+  EXPECT_EQ(MimeType("docs/index.html"), "text/html; charset=utf-8");
+  EXPECT_EQ(MimeType("archive.tar.gz"), "application/octet-stream");
+  EXPECT_EQ(MimeType("page.html.bak"), "application/octet-stream");
+  EXPECT_EQ(MimeType("dir.html/readme"), "application/octet-stream");
+  EXPECT_EQ(MimeType("a.min.js"), "text/javascript; charset=utf-8");
+}
+
+TEST(MimeTypeTest, Unknown) {
+  EXPECT_EQ(MimeType("README"), "application/octet-stream");
+  EXPECT_EQ(MimeType("a.exe"), "application/octet-stream");
+  EXPECT_EQ(MimeType("a."), "application/octet-stream");
+  EXPECT_EQ(MimeType(""), "application/octet-stream");
+  EXPECT_EQ(MimeType("a.htmlx"), "application/octet-stream");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real document root:
+//   <base>/secret.txt                  outside the root: must never be served
+//   <base>/root/                       index.html page.html a.png 404.html "hello world.txt"
+//               sub/index.html sub/up_link.html -> ../page.html   nodir/   "my dir/"
+//               inside_link.html -> page.html     sublink -> sub
+//               passwd_link -> /etc/passwd        secret_link -> ../secret.txt
+//               abs_secret_link -> <base>/secret.txt             loop -> loop
+//               fifo (a FIFO)      unreadable.txt (mode 000)      "x\r\nSet-Cookie: a=b/"
+//   <base>/plain/index.html            a root without 404.html
+
+void WriteFile(const fs::path& path, std::string_view contents) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+class FileResponderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char pattern[] = "/tmp/hs_responder_test_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr) << strerror(errno);
+    base_ = new fs::path(pattern);
+    const fs::path root = *base_ / "root";
+    fs::create_directories(root / "sub");
+    fs::create_directories(root / "nodir");
+    fs::create_directories(root / "my dir");
+    fs::create_directories(root / kInjectDir);
+    fs::create_directories(*base_ / "plain");
+    WriteFile(*base_ / "secret.txt", kSecret);
+    WriteFile(root / "index.html", "<h1>home</h1>\n");
+    WriteFile(root / "page.html", "<p>page</p>\n");
+    WriteFile(root / "a.png", std::string_view(kPng, sizeof(kPng) - 1));
+    WriteFile(root / "404.html", kCustom404);
+    WriteFile(root / "hello world.txt", "hello\n");
+    WriteFile(root / "sub" / "index.html", "<h1>sub</h1>\n");
+    WriteFile(root / "my dir" / "index.html", "<h1>my dir</h1>\n");
+    WriteFile(*base_ / "plain" / "index.html", "<h1>plain</h1>\n");
+    fs::create_symlink("page.html", root / "inside_link.html");
+    fs::create_symlink("../page.html", root / "sub" / "up_link.html");
+    fs::create_directory_symlink("sub", root / "sublink");
+    fs::create_symlink("/etc/passwd", root / "passwd_link");
+    fs::create_symlink("../secret.txt", root / "secret_link");
+    fs::create_symlink(*base_ / "secret.txt", root / "abs_secret_link");
+    fs::create_symlink("loop", root / "loop");
+    ASSERT_EQ(mkfifo((root / "fifo").c_str(), 0644), 0) << strerror(errno);
+    WriteFile(root / "unreadable.txt", "unreadable\n");
+    ASSERT_EQ(chmod((root / "unreadable.txt").c_str(), 0), 0);
+  }
+
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    fs::remove_all(*base_, ignored);
+    delete base_;
+    base_ = nullptr;
+  }
+
+  void SetUp() override {
+    absl::StatusOr<DocumentRoot> root = DocumentRoot::Open((*base_ / "root").string());
+    ASSERT_TRUE(root.ok()) << root.status();
+    root_ = std::make_unique<DocumentRoot>(*std::move(root));
+    absl::StatusOr<DocumentRoot> plain = DocumentRoot::Open((*base_ / "plain").string());
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    plain_ = std::make_unique<DocumentRoot>(*std::move(plain));
+  }
+
+  static HttpRequest Request(std::string_view method, std::string_view target,
+                             int version_minor = 1, bool keep_alive = true) {
+    HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.version_minor = version_minor;
+    request.keep_alive = keep_alive;
+    return request;
+  }
+
+  ResponsePlan Get(std::string_view target) const {
+    return Respond(Request("GET", target), *root_, RespondContext{});
+  }
+
+  static fs::path Base() { return *base_; }
+
+  static fs::path* base_;
+  std::unique_ptr<DocumentRoot> root_;
+  std::unique_ptr<DocumentRoot> plain_;
+};
+
+fs::path* FileResponderTest::base_ = nullptr;
+
+struct ParsedHead {
+  std::string status_line;
+  std::vector<std::string> names;  // in order
+  std::map<std::string, std::string> values;
+};
+
+ParsedHead Parse(const std::string& head) {
+  ParsedHead parsed;
+  EXPECT_EQ(head.find("\r\n\r\n"), head.size() - 4) << "head must end with one blank line";
+  std::vector<std::string> lines = absl::StrSplit(head.substr(0, head.size() - 4), "\r\n");
+  parsed.status_line = lines.front();
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const size_t colon = lines[i].find(": ");
+    EXPECT_NE(colon, std::string::npos) << lines[i];
+    const std::string name = lines[i].substr(0, colon);
+    EXPECT_EQ(parsed.values.count(name), 0u) << "duplicate header " << name;
+    parsed.names.push_back(name);
+    parsed.values[name] = lines[i].substr(colon + 2);
+  }
+  return parsed;
+}
+
+std::string ReadAll(const Fd& file) {
+  std::string contents;
+  char buffer[4096];
+  off_t offset = 0;
+  for (;;) {
+    const ssize_t n = pread(file.get(), buffer, sizeof(buffer), offset);
+    if (n <= 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+    offset += n;
+  }
+  return contents;
+}
+
+// What a server would send as the body.
+std::string Body(const ResponsePlan& plan) { return plan.file ? ReadAll(plan.file) : plan.body; }
+
+void ExpectCommonHeaders(const ParsedHead& head) {
+  EXPECT_THAT(head.values.at("Date"), MatchesRegex(kDateRegex));
+  EXPECT_EQ(head.values.at("Server"), kServerName);
+  EXPECT_EQ(head.values.count("Content-Type"), 1u);
+  EXPECT_EQ(head.values.count("Content-Length"), 1u);
+  EXPECT_EQ(head.values.count("Connection"), 1u);
+}
+
+// --- DocumentRoot ---
+
+TEST_F(FileResponderTest, OpenMissingFolderNamesIt) {
+  const std::string missing = (Base() / "no-such-folder").string();
+  absl::StatusOr<DocumentRoot> root = DocumentRoot::Open(missing);
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(root.status().message(), HasSubstr(missing));
+}
+
+TEST_F(FileResponderTest, OpenFileIsNotADirectory) {
+  const std::string file = (Base() / "secret.txt").string();
+  absl::StatusOr<DocumentRoot> root = DocumentRoot::Open(file);
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(root.status().message(), HasSubstr(file));
+}
+
+TEST_F(FileResponderTest, OpenGivesValidDescriptor) { EXPECT_GE(root_->fd(), 0); }
+
+// --- 200 ---
+
+TEST_F(FileResponderTest, GetFileHasExactHeaders) {
+  const ResponsePlan plan = Get("/page.html");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_FALSE(plan.close);
+  EXPECT_THAT(plan.body, IsEmpty());
+  ASSERT_TRUE(plan.file);
+  EXPECT_EQ(plan.file_size, 12u);
+  EXPECT_EQ(ReadAll(plan.file), "<p>page</p>\n");
+
+  const ParsedHead head = Parse(plan.head);
+  EXPECT_EQ(head.status_line, "HTTP/1.1 200 OK");
+  EXPECT_THAT(head.names, ElementsAre("Date", "Server", "Content-Type", "Content-Length",
+                                      "Connection", "Last-Modified"));
+  ExpectCommonHeaders(head);
+  EXPECT_EQ(head.values.at("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(head.values.at("Content-Length"), "12");
+  EXPECT_EQ(head.values.at("Connection"), "keep-alive");
+  EXPECT_THAT(head.values.at("Last-Modified"), MatchesRegex(kDateRegex));
+
+  struct stat st;
+  ASSERT_EQ(stat((Base() / "root" / "page.html").c_str(), &st), 0);
+  EXPECT_EQ(head.values.at("Last-Modified"), HttpDate(absl::FromTimeT(st.st_mtime)));
+}
+
+TEST_F(FileResponderTest, GetBinaryFile) {
+  const ResponsePlan plan = Get("/a.png");
+  EXPECT_EQ(plan.status, 200);
+  const ParsedHead head = Parse(plan.head);
+  EXPECT_EQ(head.values.at("Content-Type"), "image/png");
+  EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(sizeof(kPng) - 1));
+  EXPECT_EQ(plan.file_size, sizeof(kPng) - 1);
+  EXPECT_EQ(Body(plan), std::string_view(kPng, sizeof(kPng) - 1));
+}
+
+TEST_F(FileResponderTest, IndexMapping) {
+  ResponsePlan plan = Get("/");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<h1>home</h1>\n");
+  plan = Get("/sub/");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<h1>sub</h1>\n");
+  EXPECT_EQ(Parse(plan.head).values.at("Content-Type"), "text/html; charset=utf-8");
+}
+
+TEST_F(FileResponderTest, PercentEncodedNameAndQuery) {
+  ResponsePlan plan = Get("/hello%20world.txt?download=1");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "hello\n");
+  EXPECT_EQ(Parse(plan.head).values.at("Content-Type"), "text/plain; charset=utf-8");
+  plan = Get("/my%20dir/");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<h1>my dir</h1>\n");
+}
+
+TEST_F(FileResponderTest, AbsoluteFormTarget) {
+  const ResponsePlan plan = Get("http://localhost:8085/page.html");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<p>page</p>\n");
+}
+
+TEST_F(FileResponderTest, SymlinksInsideTheRootAreFollowed) {
+  ResponsePlan plan = Get("/inside_link.html");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<p>page</p>\n");
+  plan = Get("/sub/up_link.html");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<p>page</p>\n");
+  plan = Get("/sublink/");
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<h1>sub</h1>\n");
+}
+
+TEST_F(FileResponderTest, HeadHasSameHeadersAndNoBody) {
+  const ResponsePlan get = Get("/page.html");
+  const ResponsePlan head = Respond(Request("HEAD", "/page.html"), *root_, RespondContext{});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_FALSE(head.file);
+  EXPECT_EQ(head.file_size, 0u);
+  EXPECT_THAT(head.body, IsEmpty());
+  ParsedHead get_head = Parse(get.head);
+  ParsedHead head_head = Parse(head.head);
+  EXPECT_EQ(head_head.status_line, get_head.status_line);
+  EXPECT_EQ(head_head.names, get_head.names);
+  get_head.values.erase("Date");  // may tick between the two calls
+  head_head.values.erase("Date");
+  EXPECT_EQ(head_head.values, get_head.values);
+  EXPECT_EQ(head_head.values.at("Content-Length"), "12");
+}
+
+// --- 404 ---
+
+TEST_F(FileResponderTest, MissingUsesRoot404Page) {
+  const ResponsePlan plan = Get("/missing.html");
+  EXPECT_EQ(plan.status, 404);
+  ASSERT_TRUE(plan.file);
+  EXPECT_THAT(plan.body, IsEmpty());
+  EXPECT_EQ(plan.file_size, sizeof(kCustom404) - 1);
+  EXPECT_EQ(Body(plan), kCustom404);
+  const ParsedHead head = Parse(plan.head);
+  EXPECT_EQ(head.status_line, "HTTP/1.1 404 Not Found");
+  ExpectCommonHeaders(head);
+  EXPECT_EQ(head.values.at("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(sizeof(kCustom404) - 1));
+  EXPECT_EQ(head.values.at("Connection"), "keep-alive");
+  EXPECT_FALSE(plan.close);
+}
+
+TEST_F(FileResponderTest, MissingWithoutRoot404PageUsesBuiltIn) {
+  const ResponsePlan plan = Respond(Request("GET", "/missing.html"), *plain_, RespondContext{});
+  EXPECT_EQ(plan.status, 404);
+  EXPECT_FALSE(plan.file);
+  EXPECT_EQ(plan.body,
+            "<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
+            "<body><h1>404 Not Found</h1></body></html>\n");
+  const ParsedHead head = Parse(plan.head);
+  EXPECT_EQ(head.values.at("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(plan.body.size()));
+}
+
+TEST_F(FileResponderTest, HeadOf404HasLengthButNoBody) {
+  const ResponsePlan plan = Respond(Request("HEAD", "/missing"), *root_, RespondContext{});
+  EXPECT_EQ(plan.status, 404);
+  EXPECT_FALSE(plan.file);
+  EXPECT_THAT(plan.body, IsEmpty());
+  EXPECT_EQ(Parse(plan.head).values.at("Content-Length"), absl::StrCat(sizeof(kCustom404) - 1));
+
+  const ResponsePlan plain = Respond(Request("HEAD", "/missing"), *plain_, RespondContext{});
+  EXPECT_EQ(plain.status, 404);
+  EXPECT_THAT(plain.body, IsEmpty());
+  EXPECT_NE(Parse(plain.head).values.at("Content-Length"), "0");
+}
+
+TEST_F(FileResponderTest, OtherMissingShapesAre404) {
+  for (std::string_view target :
+       {"/nodir/", "/page.html/", "/page.html/x", "/missing/", "/loop", "/sub/missing.html"}) {
+    EXPECT_EQ(Get(target).status, 404) << target;
+  }
+}
+
+// --- 301 ---
+
+TEST_F(FileResponderTest, DirectoryWithoutSlashRedirects) {
+  for (const auto& [target, location] : std::vector<std::pair<std::string, std::string>>{
+           {"/sub", "/sub/"},
+           {"/sub?x=1", "/sub/"},
+           {"/nodir", "/nodir/"},
+           {"/sublink", "/sublink/"},
+           {"/my%20dir", "/my%20dir/"},
+           {"/./sub", "/sub/"},
+           {"http://h/sub", "/sub/"},
+       }) {
+    SCOPED_TRACE(target);
+    const ResponsePlan plan = Get(target);
+    EXPECT_EQ(plan.status, 301);
+    EXPECT_FALSE(plan.file);
+    EXPECT_THAT(plan.body, HasSubstr("301 Moved Permanently"));
+    const ParsedHead head = Parse(plan.head);
+    EXPECT_EQ(head.status_line, "HTTP/1.1 301 Moved Permanently");
+    ExpectCommonHeaders(head);
+    EXPECT_EQ(head.values.at("Location"), location);
+    EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(plan.body.size()));
+  }
+}
+
+TEST_F(FileResponderTest, LocationCannotInjectHeaders) {
+  const ResponsePlan plan = Get("/x%0D%0ASet-Cookie:%20a=b");
+  EXPECT_EQ(plan.status, 301);
+  const ParsedHead head = Parse(plan.head);
+  EXPECT_EQ(head.values.at("Location"), "/x%0D%0ASet-Cookie:%20a=b/");
+  EXPECT_EQ(head.values.count("Set-Cookie"), 0u);
+}
+
+// --- 403 / 405 ---
+
+TEST_F(FileResponderTest, FifoIs403WithoutBlocking) {
+  const ResponsePlan plan = Get("/fifo");
+  EXPECT_EQ(plan.status, 403);
+  EXPECT_FALSE(plan.file);
+  EXPECT_THAT(plan.body, HasSubstr("403 Forbidden"));
+  EXPECT_EQ(Parse(plan.head).status_line, "HTTP/1.1 403 Forbidden");
+}
+
+TEST_F(FileResponderTest, UnreadableFile) {
+  const ResponsePlan plan = Get("/unreadable.txt");
+  if (geteuid() != 0) {
+    EXPECT_EQ(plan.status, 403);
+    EXPECT_FALSE(plan.file);
+  } else {
+    // root bypasses file permissions, so the kernel lets the open succeed.
+    EXPECT_EQ(plan.status, 200);
+  }
+}
+
+TEST_F(FileResponderTest, OtherMethodsAre405) {
+  for (std::string_view method : {"POST", "PUT", "DELETE", "OPTIONS", "get", "TRACE"}) {
+    SCOPED_TRACE(method);
+    const ResponsePlan plan = Respond(Request(method, "/page.html"), *root_, RespondContext{});
+    EXPECT_EQ(plan.status, 405);
+    EXPECT_FALSE(plan.file);
+    EXPECT_THAT(plan.body, HasSubstr("405 Method Not Allowed"));
+    const ParsedHead head = Parse(plan.head);
+    EXPECT_EQ(head.status_line, "HTTP/1.1 405 Method Not Allowed");
+    ExpectCommonHeaders(head);
+    EXPECT_EQ(head.values.at("Allow"), "GET, HEAD");
+  }
+}
+
+TEST_F(FileResponderTest, BadTargetsAre400) {
+  for (std::string_view target : {"/%zz", "/%00", "*", "page.html"}) {
+    const ResponsePlan plan = Get(target);
+    EXPECT_EQ(plan.status, 400) << target;
+    EXPECT_THAT(plan.body, HasSubstr("400 Bad Request"));
+  }
+}
+
+// --- Never outside the root ---
+
+TEST_F(FileResponderTest, TraversalNeverReachesTheSecret) {
+  for (std::string_view target : {
+           "/../secret.txt",
+           "/%2e%2e/secret.txt",
+           "/%2E%2E/secret.txt",
+           "/..%2fsecret.txt",
+           "/%2e%2e%2fsecret.txt",
+           "/sub/../../secret.txt",
+           "http://h/../secret.txt",
+           "/..\\secret.txt",
+           "/%5c..%5csecret.txt",
+           "/%252e%252e/secret.txt",
+           "/secret_link",
+           "/abs_secret_link",
+           "/sub/../secret_link",
+       }) {
+    SCOPED_TRACE(target);
+    const ResponsePlan plan = Get(target);
+    EXPECT_THAT(plan.status, AnyOf(400, 403, 404));
+    EXPECT_THAT(Body(plan), Not(HasSubstr(kSecret)));
+  }
+  EXPECT_EQ(Get("/../secret.txt").status, 403);
+  EXPECT_EQ(Get("/..%2fsecret.txt").status, 403);
+}
+
+TEST_F(FileResponderTest, SymlinksLeavingTheRootAre404) {
+  for (std::string_view target : {"/secret_link", "/abs_secret_link", "/passwd_link"}) {
+    SCOPED_TRACE(target);
+    const ResponsePlan plan = Get(target);
+    EXPECT_EQ(plan.status, 404);
+    const std::string body = Body(plan);
+    EXPECT_THAT(body, Not(HasSubstr(kSecret)));
+    EXPECT_THAT(body, Not(HasSubstr("root:")));
+    EXPECT_EQ(body, kCustom404);
+  }
+}
+
+// The realpath() fallback used when the kernel has no openat2 must enforce the same boundary.
+TEST_F(FileResponderTest, RealpathFallbackStaysBeneathTheRoot) {
+  Fd page(internal::OpenBeneathWithRealpath(root_->fd(), "page.html"));
+  ASSERT_TRUE(page);
+  EXPECT_EQ(ReadAll(page), "<p>page</p>\n");
+  Fd link(internal::OpenBeneathWithRealpath(root_->fd(), "sub/up_link.html"));
+  ASSERT_TRUE(link);
+  EXPECT_EQ(ReadAll(link), "<p>page</p>\n");
+  for (const std::string path : {"secret_link", "abs_secret_link", "passwd_link"}) {
+    errno = 0;
+    EXPECT_EQ(internal::OpenBeneathWithRealpath(root_->fd(), path), -1) << path;
+    EXPECT_EQ(errno, EXDEV) << path;
+  }
+  errno = 0;
+  EXPECT_EQ(internal::OpenBeneathWithRealpath(root_->fd(), "missing"), -1);
+  EXPECT_EQ(errno, ENOENT);
+}
+
+// --- Connection handling ---
+
+struct KeepAliveCase {
+  int version_minor;
+  bool request_keep_alive;
+  bool allowed;
+  bool keep;
+};
+
+TEST_F(FileResponderTest, KeepAliveCombinations) {
+  for (const KeepAliveCase& c : std::vector<KeepAliveCase>{
+           {1, true, true, true},
+           {1, false, true, false},
+           {1, true, false, false},
+           {0, true, true, true},  // HTTP/1.0 client that sent "Connection: keep-alive"
+           {0, false, true, false},
+           {0, true, false, false},
+       }) {
+    SCOPED_TRACE(absl::StrCat("1.", c.version_minor, " keep_alive=", c.request_keep_alive,
+                              " allowed=", c.allowed));
+    for (std::string_view target : {"/page.html", "/missing", "/sub", "/%zz"}) {
+      SCOPED_TRACE(target);
+      const ResponsePlan plan =
+          Respond(Request("GET", target, c.version_minor, c.request_keep_alive), *root_,
+                  RespondContext{.keep_alive_allowed = c.allowed});
+      EXPECT_EQ(plan.close, !c.keep);
+      const ParsedHead head = Parse(plan.head);
+      EXPECT_THAT(head.status_line, StartsWith(c.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 "));
+      EXPECT_EQ(head.values.at("Connection"), c.keep ? "keep-alive" : "close");
+    }
+  }
+}
+
+// --- ErrorResponse ---
+
+TEST(ErrorResponseTest, ClosesWithSmallPage) {
+  for (int status : {400, 408, 413, 414, 431, 501, 505}) {
+    SCOPED_TRACE(status);
+    const ResponsePlan plan = ErrorResponse(status);
+    EXPECT_EQ(plan.status, status);
+    EXPECT_TRUE(plan.close);
+    EXPECT_FALSE(plan.file);
+    const std::string title = absl::StrCat(status, " ", std::string(ReasonPhrase(status)));
+    EXPECT_EQ(plan.body, absl::StrCat("<!DOCTYPE html><html><head><title>", title,
+                                      "</title></head><body><h1>", title, "</h1></body></html>\n"));
+    const ParsedHead head = Parse(plan.head);
+    EXPECT_EQ(head.status_line, absl::StrCat("HTTP/1.1 ", title));
+    ExpectCommonHeaders(head);
+    EXPECT_EQ(head.values.at("Connection"), "close");
+    EXPECT_EQ(head.values.at("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(plan.body.size()));
+    EXPECT_EQ(head.values.count("Allow"), 0u);
+  }
+}
+
+TEST(ErrorResponseTest, Http10AndAllow) {
+  ResponsePlan plan = ErrorResponse(505, 0);
+  EXPECT_THAT(plan.head, StartsWith("HTTP/1.0 505 HTTP Version Not Supported\r\n"));
+  plan = ErrorResponse(405);
+  EXPECT_EQ(Parse(plan.head).values.at("Allow"), "GET, HEAD");
+  EXPECT_TRUE(plan.close);
+}
+
+}  // namespace
+}  // namespace hs
