@@ -177,9 +177,9 @@ ResponsePlan MakePlan(int status, const ReplyOptions& reply, std::string_view co
 ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra = {}) {
   if (status == 405) extra.emplace_back("Allow", "GET, HEAD");
   const std::string_view reason = ReasonPhrase(status);
-  std::string body = absl::StrCat("<!DOCTYPE html><html><head><title>", status, " ", Sv(reason),
-                                  "</title></head><body><h1>", status, " ", Sv(reason),
-                                  "</h1></body></html>\n");
+  std::string body =
+      absl::StrCat("<!DOCTYPE html><html><head><title>", status, " ", Sv(reason),
+                   "</title></head><body><h1>", status, " ", Sv(reason), "</h1></body></html>\n");
   ResponsePlan plan = MakePlan(status, reply, kHtml, body.size(), std::move(extra));
   if (!reply.head_only) plan.body = std::move(body);
   return plan;
@@ -285,9 +285,9 @@ int OpenBeneathWithRealpath(int root_fd, const std::string& path) {
   const CPath resolved(realpath(absl::StrCat(root_path, "/", path).c_str(), nullptr), &std::free);
   if (resolved == nullptr) return -1;
   const absl::string_view resolved_path(resolved.get());
-  const bool inside = resolved_path == root_path ||
-                      (absl::StartsWith(resolved_path, root_path) &&
-                       (root_path == "/" || resolved_path[root_path.size()] == '/'));
+  const bool inside =
+      resolved_path == root_path || (absl::StartsWith(resolved_path, root_path) &&
+                                     (root_path == "/" || resolved_path[root_path.size()] == '/'));
   if (!inside) {
     errno = EXDEV;
     return -1;
@@ -327,7 +327,6 @@ ResolvedTarget ResolveTarget(std::string_view target) {
     if (segment == "..") {
       if (path.empty()) {
         result.status = 403;
-        path.clear();
         return result;
       }
       const size_t slash = path.rfind('/');
@@ -401,7 +400,8 @@ ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
 }
 
 ResponsePlan ErrorResponse(int status, int version_minor) {
-  return PageReply(status, {.version_minor = version_minor, .keep_alive = false});
+  return PageReply(status,
+                   {.version_minor = version_minor, .keep_alive = false, .head_only = false});
 }
 
 }  // namespace hs

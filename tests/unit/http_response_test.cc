@@ -68,7 +68,8 @@ TEST(CurrentHttpDateTest, IsNowInImfFixdate) {
   const int64_t after = absl::ToUnixSeconds(absl::Now());
   EXPECT_THAT(date, MatchesRegex(kDateRegex));
   bool matches = false;
-  for (int64_t s = before; s <= after; ++s) {
+  // CurrentHttpDate() reads the kernel's coarse clock, which may trail absl::Now() by a tick.
+  for (int64_t s = before - 1; s <= after; ++s) {
     matches = matches || date == HttpDate(absl::FromUnixSeconds(s));
   }
   EXPECT_TRUE(matches) << date;
