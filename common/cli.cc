@@ -17,9 +17,12 @@ namespace hs {
 
 const std::vector<ModelInfo>& Models() {
   static const std::vector<ModelInfo> models = {
-      {"single", "single_server"},           {"thread", "thread_server"},
-      {"thread-pool", "thread_pool_server"}, {"process", "process_server"},
-      {"process-pool", "process_pool_server"}, {"async", "async_server"},
+      {"single", "single_server"},
+      {"thread", "thread_server"},
+      {"thread-pool", "thread_pool_server"},
+      {"process", "process_server"},
+      {"process-pool", "process_pool_server"},
+      {"async", "async_server"},
   };
   return models;
 }
@@ -38,11 +41,11 @@ cxxopts::Options BuildOptions(const CommandLineSpec& spec) {
   if (spec.accepts_concurrency) absl::StrAppend(&usage, " [-c ", ModelChoices(), "]");
   if (spec.accepts_workers) absl::StrAppend(&usage, " [--workers N]");
   options.custom_help(usage);
-  options.add_options()                                           //
-      ("h,help", "show this help message and exit")                //
-      ("p,port", "Port to bind to (0 picks a free one)",          //
+  options.add_options()                                               //
+      ("h,help", "show this help message and exit")                   //
+      ("p,port", "Port to bind to (0 picks a free one)",              //
        cxxopts::value<std::string>()->default_value("8085"), "PORT")  //
-      ("v,verbose", "Turn on debugging output.")                  //
+      ("v,verbose", "Turn on debugging output.")                      //
       ("d,delay", "Add a delay before each answer: 5 s, or --delay=SECONDS",
        cxxopts::value<std::string>()->implicit_value("5"), "SECONDS")  //
       ("f,folder", "Folder from where to serve from.",
@@ -67,7 +70,8 @@ absl::Status Validate(const cxxopts::ParseResult& result, const CommandLineSpec&
     const std::string& stray = result.unmatched().front();
     std::string hint;
     double unused;
-    if (absl::SimpleAtod(stray, &unused)) hint = absl::StrCat(" (for a delay write --delay=", stray, ")");
+    if (absl::SimpleAtod(stray, &unused))
+      hint = absl::StrCat(" (for a delay write --delay=", stray, ")");
     return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", stray, "'", hint));
   }
   const std::string port = result["port"].as<std::string>();
@@ -94,7 +98,8 @@ absl::Status Validate(const cxxopts::ParseResult& result, const CommandLineSpec&
     out.concurrency = result["concurrency"].as<std::string>();
     bool known = false;
     for (const ModelInfo& m : Models()) known = known || out.concurrency == m.name;
-    if (!known) return Invalid("concurrency", out.concurrency, absl::StrCat("choose from ", ModelChoices()));
+    if (!known)
+      return Invalid("concurrency", out.concurrency, absl::StrCat("choose from ", ModelChoices()));
   }
   if (spec.accepts_workers && result.count("workers")) {
     const std::string workers = result["workers"].as<std::string>();

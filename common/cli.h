@@ -28,9 +28,9 @@ struct ServerOptions {
 
 // Which options a binary accepts besides the common ones.
 struct CommandLineSpec {
-  std::string program;           // name shown in usage and errors
-  std::string description;       // one line under the usage
-  bool accepts_workers = false;  // --workers N
+  std::string program;               // name shown in usage and errors
+  std::string description;           // one line under the usage
+  bool accepts_workers = false;      // --workers N
   bool accepts_concurrency = false;  // -c MODEL (the wrapper)
   std::string workers_help = "number of workers";
 };

@@ -124,8 +124,7 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
 }
 
 void RunAcceptLoop(const Fd& listener, const std::function<void(Fd)>& serve) {
-  while (WaitReadable(listener.get(), absl::InfiniteFuture(), ShutdownFd()) ==
-         WaitResult::kReady) {
+  while (WaitReadable(listener.get(), absl::InfiniteFuture(), ShutdownFd()) == WaitResult::kReady) {
     absl::StatusOr<Fd> client = AcceptClient(listener.get());
     if (client.ok()) {
       serve(*std::move(client));

@@ -30,8 +30,8 @@ class DocumentRoot {
 
 // Where a target points inside the root, or the status that refuses it.
 struct ResolvedTarget {
-  int status = 200;          // 200, or 400 (bad escape, %00), 403/404 (outside the root)
-  std::string path;          // relative to the root, no leading '/', "index.html" for "/"
+  int status = 200;             // 200, or 400 (bad escape, %00), 403/404 (outside the root)
+  std::string path;             // relative to the root, no leading '/', "index.html" for "/"
   bool trailing_slash = false;  // the decoded path ended in '/'
 };
 
@@ -46,11 +46,11 @@ std::string_view MimeType(std::string_view path);
 
 struct ResponsePlan {
   int status = 200;
-  std::string head;     // status line + headers + blank line
-  std::string body;     // in-memory body (error pages); empty when `file` is used or for HEAD
-  Fd file;              // body to sendfile(), when valid (never for HEAD)
+  std::string head;  // status line + headers + blank line
+  std::string body;  // in-memory body (error pages); empty when `file` is used or for HEAD
+  Fd file;           // body to sendfile(), when valid (never for HEAD)
   size_t file_size = 0;
-  bool close = false;   // close the connection after sending
+  bool close = false;  // close the connection after sending
 };
 
 // Everything the responder needs to know about the connection besides the request.

@@ -3,9 +3,8 @@
 // When -v is off, HS_VLOG costs one predictable branch and formats nothing.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 
 namespace hs {
 
@@ -21,7 +20,7 @@ void LogInfo(absl::string_view message);
 
 }  // namespace hs
 
-#define HS_VLOG(fd, ...)                                       \
-  do {                                                         \
+#define HS_VLOG(fd, ...)                                                    \
+  do {                                                                      \
     if (::hs::Verbose()) ::hs::LogLine((fd), absl::StrFormat(__VA_ARGS__)); \
   } while (0)

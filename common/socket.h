@@ -26,7 +26,7 @@ class Fd {
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
   explicit operator bool() const { return valid(); }
-  int release();         // gives up ownership without closing
+  int release();            // gives up ownership without closing
   void reset(int fd = -1);  // closes the current descriptor, then owns `fd`
 
  private:
@@ -42,7 +42,8 @@ int LocalPort(int fd);
 
 // accept4() that restarts on EINTR and ECONNABORTED. `flags` go to accept4 (SOCK_NONBLOCK,
 // SOCK_CLOEXEC is always added). Returns kUnavailable on EAGAIN (nothing waiting),
-// kResourceExhausted when out of descriptors (EMFILE, ENFILE), another error status otherwise. Sets TCP_NODELAY on the new socket.
+// kResourceExhausted when out of descriptors (EMFILE, ENFILE), another error status otherwise. Sets
+// TCP_NODELAY on the new socket.
 absl::StatusOr<Fd> AcceptClient(int listen_fd, int flags = 0);
 
 // Writes every byte (restarting after EINTR and short writes). `more` sets MSG_MORE so headers

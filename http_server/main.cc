@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   exec_argv.push_back(nullptr);
 
   ::execv(binary.c_str(), exec_argv.data());
-  std::fprintf(stderr, "http_server: error: cannot run model '%s': %s: %s (is it built? try make)\n",
+  std::fprintf(stderr,
+               "http_server: error: cannot run model '%s': %s: %s (is it built? try make)\n",
                options.concurrency.c_str(), binary.c_str(), std::strerror(errno));
   return 2;
 }

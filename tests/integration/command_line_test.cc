@@ -27,9 +27,12 @@ int LineCount(const std::string& s) {
 }
 
 TEST(CommandLineExit, BadInputIsOneLineAndExitTwo) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"-p", "http"}, {"-p", "70000"}, {"-f", "/no/such/dir"}, {"--frobnicate"},
-           {"-c", "thread"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-p", "http"},
+                                             {"-p", "70000"},
+                                             {"-f", "/no/such/dir"},
+                                             {"--frobnicate"},
+                                             {"-c", "thread"}}) {
     CommandResult r = RunBinary("single_server", args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.output;
     EXPECT_EQ(LineCount(r.output), 1) << r.output;
@@ -41,16 +44,16 @@ TEST(CommandLineExit, BadInputIsOneLineAndExitTwo) {
 TEST(CommandLineExit, HelpExitsZeroWithUsage) {
   CommandResult r = RunBinary("http_server", {"-h"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.output,
-              HasSubstr("[-h] [-p PORT] [-v] [-d] [-f FOLDER] "
-                        "[-c {single,thread,thread-pool,process,process-pool,async}]"));
+  EXPECT_THAT(r.output, HasSubstr("[-h] [-p PORT] [-v] [-d] [-f FOLDER] "
+                                  "[-c {single,thread,thread-pool,process,process-pool,async}]"));
 }
 
 TEST(CommandLineExit, PortInUseIsExitOneNamingThePort) {
   TempDir root;
   ServerProcess first("single_server", {"-f", root.path()});
   ASSERT_GT(first.port(), 0);
-  CommandResult r = RunBinary("single_server", {"-p", std::to_string(first.port()), "-f", root.path()});
+  CommandResult r =
+      RunBinary("single_server", {"-p", std::to_string(first.port()), "-f", root.path()});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr(std::to_string(first.port())));
   EXPECT_THAT(r.output, HasSubstr("in use"));

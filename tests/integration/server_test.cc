@@ -132,7 +132,8 @@ TEST_P(ServerTest, TraversalNeverLeavesTheRoot) {
            "/%2E%2E/%2E%2E/etc/passwd", "/../../../../etc/passwd"}) {
     auto r = Fetch(server.port(), Get(path));
     ASSERT_TRUE(r.has_value()) << path;
-    EXPECT_TRUE(r->status == 403 || r->status == 404 || r->status == 400) << path << " " << r->status;
+    EXPECT_TRUE(r->status == 403 || r->status == 404 || r->status == 400)
+        << path << " " << r->status;
     EXPECT_FALSE(absl::StrContains(r->body, "TOP SECRET")) << path;
     EXPECT_FALSE(absl::StrContains(r->body, "root:")) << path;
   }
@@ -143,8 +144,9 @@ TEST_P(ServerTest, TraversalNeverLeavesTheRoot) {
 
 TEST_P(ServerTest, MalformedRequestGets400AndServerKeepsServing) {
   ServerProcess server = Start();
-  for (const std::string& bad : {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/1.1\r\nNoColon\r\n\r\n"),
-                                 std::string("\x16\x03\x01\x02\x00\x01\x00", 7) + "\r\n\r\n"}) {
+  for (const std::string& bad :
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/1.1\r\nNoColon\r\n\r\n"),
+        std::string("\x16\x03\x01\x02\x00\x01\x00", 7) + "\r\n\r\n"}) {
     auto r = Fetch(server.port(), bad);
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->status, 400);
