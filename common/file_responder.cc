@@ -38,6 +38,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/http_response.h"
+#include "common/strings.h"
 
 namespace hs {
 
@@ -59,9 +60,6 @@ constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 
 using ExtraHeaders = std::vector<std::pair<std::string_view, std::string>>;
 
-// Debian's Abseil has its own absl::string_view (ABSL_OPTION_USE_STD_STRING_VIEW is 0), which
-// the absl string functions take but std::string_view does not convert to.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // ---------------------------------------------------------------------------------------------
 // Target resolution

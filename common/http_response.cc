@@ -15,15 +15,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/strings.h"
 
 namespace hs {
-namespace {
-
-// Debian's Abseil has its own absl::string_view (ABSL_OPTION_USE_STD_STRING_VIEW is 0), which
-// absl::StrAppend takes but std::string_view does not convert to.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-}  // namespace
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
