@@ -60,7 +60,6 @@ constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 
 using ExtraHeaders = std::vector<std::pair<std::string_view, std::string>>;
 
-
 // ---------------------------------------------------------------------------------------------
 // Target resolution
 
