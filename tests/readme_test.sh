@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the README's commands so the guide cannot rot:
+#  - `make run` serves www/ (checked with curl, then stopped with SIGINT);
+#  - every ```sh block preceded by a `<!-- readme-test: ... -->` marker runs as written, except
+#    that port 8085 becomes a free port (so a server you left running does not break the test).
+#    Marker fields: min=S / max=S bound the seconds `time` reports; expect='TEXT' must appear in
+#    the output. Every block must exit 0.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin}
+passed=0
+failed=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# 1. make run
+port=$(free_port)
+log=$(mktemp)
+setsid make --no-print-directory run PORT="$port" BIN="$BIN" >"$log" 2>&1 &
+run_pid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+if curl -s "http://127.0.0.1:$port/" | grep -q "<title>"; then
+  passed=$((passed + 1))
+else
+  fail "make run did not serve www/index.html on port $port"; cat "$log"
+fi
+kill -INT -- "-$run_pid" 2>/dev/null
+wait "$run_pid" 2>/dev/null
+rm -f "$log"
+
+# 2. the marked blocks
+blocks=$(mktemp -d)
+trap 'rm -rf "$blocks"' EXIT
+python3 - "$blocks" <<'PY'
+import pathlib, re, shlex, sys
+out = pathlib.Path(sys.argv[1])
+text = pathlib.Path("README.md").read_text()
+pattern = re.compile(r"<!-- readme-test:(.*?)-->\s*```sh\n(.*?)```", re.S)
+for i, (marker, code) in enumerate(pattern.findall(text)):
+    (out / f"{i:02d}.sh").write_text(code)
+    (out / f"{i:02d}.marker").write_text("\n".join(shlex.split(marker)))
+PY
+for script in "$blocks"/*.sh; do
+  marker="${script%.sh}.marker"
+  port=$(free_port)
+  code=$(sed "s/8085/$port/g; s#bin/#$BIN/#g" "$script")
+  output=$(cd "$PWD" && TIMEFORMAT=%R timeout 60 bash -c "$code" 2>&1)
+  status=$?
+  name=$(head -1 "$script" | cut -c1-60)
+  if [[ $status -ne 0 ]]; then fail "[$name] exit status $status"; echo "$output"; continue; fi
+  seconds=$(echo "$output" | grep -E '^[0-9]+\.[0-9]+$' | tail -1)
+  ok=1
+  while IFS= read -r field; do
+    [[ -z "$field" ]] && continue
+    key=${field%%=*}
+    value=${field#*=}
+    case $key in
+      min) python3 -c "import sys; sys.exit(0 if float('${seconds:-0}') >= $value else 1)" ||
+             { ok=0; fail "[$name] took ${seconds:-?} s, expected >= $value"; } ;;
+      max) python3 -c "import sys; sys.exit(0 if float('${seconds:-999}') <= $value else 1)" ||
+             { ok=0; fail "[$name] took ${seconds:-?} s, expected <= $value"; } ;;
+      expect) grep -qF -- "$value" <<<"$output" || { ok=0; fail "[$name] output lacks '$value'"; } ;;
+    esac
+  done <"$marker"
+  if [[ $ok -eq 1 ]]; then passed=$((passed + 1)); else echo "$output"; fi
+done
+echo "readme: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
