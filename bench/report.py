@@ -1,0 +1,828 @@
+"""benchmark.md and benchmark.svg from the measured results (plain dicts, as saved by
+bench.py --save-json, so `bench.py --from-json` can rewrite the report without measuring).
+
+The sentences under each table are computed from the numbers (who is fastest, by how much);
+the explanations beside them are fixed text about the mechanism each model pays for."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+
+BINARY = {
+    "single": "single_server", "thread": "thread_server", "process": "process_server",
+    "thread-pool": "thread_pool_server", "process-pool": "process_pool_server",
+    "async": "async_server", "nginx": "nginx",
+}
+WHAT = {
+    "single": "one client at a time",
+    "thread": "a thread per connection",
+    "process": "fork() per connection",
+    "thread-pool": "fixed worker threads",
+    "process-pool": "pre-forked workers",
+    "async": "epoll event loop",
+    "nginx": "reference: nginx, 1 worker",
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Formatting
+
+
+def fmt_ms(ms: float | None) -> str:
+    if ms is None:
+        return "–"
+    if ms < 1:
+        return f"{ms:.2f} ms"
+    if ms < 10:
+        return f"{ms:.1f} ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.2f} s"
+
+
+def fmt_rps(rps: float | None) -> str:
+    return "–" if rps is None else f"{rps:,.0f}"
+
+
+def fmt_ratio(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.2f}×" if x < 10 else f"{x:.0f}×"
+
+
+def fmt_mib(b: float | None) -> str:
+    if b is None:
+        return "–"
+    return f"{b / 2**20:.1f} MiB" if b < 2**30 else f"{b / 2**30:.2f} GiB"
+
+
+def fmt_kib(b: float | None) -> str:
+    if b is None:
+        return "–"
+    return f"{b / 1024:.1f} KiB" if abs(b) < 2**20 else f"{b / 2**20:.2f} MiB"
+
+
+def fmt_num(x: float | None, digits: int = 0) -> str:
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def fmt_s(s: float) -> str:
+    return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
+
+
+def fmt_minutes(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def name(model: str) -> str:
+    return f"`{BINARY.get(model, model)}`"
+
+
+def table(header: list[str], rows: list[list[str]], align: str = "") -> str:
+    align = align or "l" + "r" * (len(header) - 1)
+    marks = {"l": ":--", "r": "--:", "c": ":-:"}
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(marks[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def join_names(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ----------------------------------------------------------------------------------------------
+# Choosing the run to report
+
+
+def usable(runs: list[dict]) -> list[dict]:
+    return [r for r in runs if r.get("ok", True) and r.get("requests", 0) > 0]
+
+
+def best(runs: list[dict]) -> dict | None:
+    """The run with the most requests per second; runs within 1 % of it count as a tie, and
+    the tie goes to the lowest p99 (at a fixed rate every good run shows the same req/s)."""
+    runs = usable(runs)
+    if not runs:
+        return None
+    top = max(r["rps"] for r in runs)
+    close = [r for r in runs if r["rps"] >= 0.99 * top]
+    return min(close, key=lambda r: (r["p99_ms"] if r["p99_ms"] is not None else math.inf))
+
+
+def median_of(runs: list[dict], key: str) -> float | None:
+    values = [r[key] for r in usable(runs) if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+# ----------------------------------------------------------------------------------------------
+# Sections
+
+
+def machine_tag(d: dict) -> str:
+    """One line for under each table: where and when it was measured."""
+    m = d["machine"]
+    compiler = m["compiler"]
+    match = re.match(r"(\S+) \(.*\) (\S+)$", compiler)  # "g++ (Debian 12.2.0-14) 12.2.0"
+    if match:
+        compiler = f"{match.group(1)} {match.group(2)}"
+    flags = m["flags"].replace(" (Makefile default)", "")
+    return (f"*Machine: {m['cores']} cores ({m['cpu']}) shared with wrk, {m['kernel']}, "
+            f"{compiler} `{flags}`, {m['date']}.*")
+
+
+def section_machine(d: dict) -> str:
+    m = d["machine"]
+    mem = f", {m['memory_gib']:.0f} GiB RAM" if m.get("memory_gib") else ""
+    lines = [
+        f"- **Machine:** {m['cores']} cores ({m['cpu']}){mem}, {m['kernel']}. "
+        f"wrk runs on the same {m['cores']} cores as the server, so every model shares the CPU "
+        "with the load generator (a real deployment would not).",
+        f"- **Build:** {m['compiler']}, `{m['flags']}` (`make all`); revision {m['revision']}.",
+        f"- **Load:** {m['wrk']}; reference {m['nginx']}.",
+        f"- **Date:** {m['date']}; load average at the start {m['loadavg']:.2f}; "
+        f"`ulimit -n` {m['nofile']:,} for wrk and the servers.",
+    ]
+    return "\n".join(lines)
+
+
+def cpu_sharing(d: dict) -> str:
+    """What wrk and the rest of the machine used during the wrk runs."""
+    runs = [r for k in ("lab", "keepalive", "close") for rs in d[k].values() for r in rs]
+    runs += d["scale"]
+    wrk = [r["wrk_cores"] for r in runs if r.get("wrk_cores") is not None]
+    other = [r["background_cores"] for r in runs if r.get("background_cores") is not None]
+    if not wrk or not other:
+        return ""
+    busy = sum(1 for x in other if x > 0.2)
+    text = (f"- **Sharing the CPU:** during the wrk runs wrk (with the driver's sampling) used a "
+            f"median "
+            f"{statistics.median(wrk):.2f} cores of {d['machine']['cores']} (at most "
+            f"{max(wrk):.2f}). Other programs on the machine used a median "
+            f"{statistics.median(other):.2f} cores (at most {max(other):.2f})")
+    if busy:
+        text += (f"; in {busy} of {len(other)} runs they used over 0.2 cores, which lowers and "
+                 "scatters those runs — compare best and median, and rerun on a quiet machine")
+    return text + "."
+
+
+def section_method(d: dict) -> str:
+    s = d["settings"]
+    stall = fmt_ms(s.get("stall_ms", 1000)).replace("1.00 s", "1 s")
+    m = d["machine"]
+    pacing = (
+        "wrk2 was found, so the lab's command ran as written." if m.get("wrk2") else
+        "**wrk2 is not packaged by Debian, so the lab's `-R10000` is reproduced with Debian's wrk "
+        "and [`bench/pace.lua`](bench/pace.lua)**: a `delay()` hook hands each wrk thread the "
+        "slots of a fixed schedule (10,000 req/s ÷ 10 threads = one request per millisecond per "
+        "thread). The rate matches wrk2's; the latencies do not include wrk2's correction for "
+        "coordinated omission (wrk times a request from when it is sent, not from when the "
+        "schedule wanted it sent), so a server that stalls looks better here than under wrk2.")
+    runs = s["runs"]
+    commands = d.get("server_commands", {})
+    started = "; ".join(f"`{c}`" for m, c in commands.items() if m != "nginx")
+    lines = [
+        f"- {pacing}",
+        (f"- Servers ran as {started}" + (" — the pools and `async_server` with their default "
+         "`--workers`" if "--workers" not in started and commands.keys() & {
+             "thread-pool", "process-pool", "async"} else "") + ". nginx ran with "
+         "[`bench/nginx.conf.template`](bench/nginx.conf.template): 1 worker process, "
+         "`access_log off`, `sendfile on`, the same 5 s keep-alive timeout, the same `www/`.")
+        if started else "",
+        f"- Every server is started fresh on a free port (`-p 0`) serving `www/`, checked with one "
+        "`GET /page.html`, measured, stopped with SIGINT (nginx: SIGQUIT) and checked to exit "
+        "with status 0 and leave no process behind.",
+        (f"- Tables 1 and 2 run {runs} times per model, interleaved (every model once, then "
+         "again), so drift of the machine hits all models alike. " if runs > 1 else
+         "- Tables 1 and 2 ran once per model. ") +
+        "**best** = the run with the most requests per second (within 1 % counts as a tie, won "
+        "by the lower p99), as the lab asks; **median** beside it shows how repeatable it is. "
+        "Latency columns belong to the best run.",
+        "- **server CPU / request** = CPU time charged to the server's processes during the run "
+        "(user + system, `/proc/PID/stat`, reaped children included) ÷ requests answered. "
+        "**ctx switches / request** counts the whole machine (`/proc/stat`), wrk included.",
+        "- **errors** = wrk's socket errors (connect, read, write, timeout) + non-2xx answers. "
+        "wrk's `--timeout` is 2 s: an answer slower than that counts as a timeout and is left "
+        "out of the latency percentiles. A request that is *never* answered is not counted "
+        "anywhere by wrk, so the driver looks from the server's side: **stalled connections** "
+        f"is the peak number (sampled every {stall} with `ss -ti`) of the server's connections "
+        f"holding request bytes that arrived over {stall} ago and are still unread.",
+        "- **RSS** sums resident memory over the server's process tree (`/proc/PID/statm`); "
+        "shared pages (the binary, libc) count once *per process*. **PSS** shares them out "
+        "fairly (`/proc/PID/smaps_rollup`). Kernel memory (socket buffers, thread stacks' "
+        "kernel side, page tables) is in neither.",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def section_lab(d: dict) -> str:
+    s, lab = d["settings"], d["lab"]
+    rate = s["lab"]["rate"]
+    models = [m for m in d["models"] if lab.get(m)]
+    nginx = best(lab.get("nginx", []))
+    rows, facts = [], {}
+    for m in models:
+        b = best(lab[m])
+        if b is None:
+            rows.append([name(m), "failed"] + ["–"] * 9)
+            continue
+        facts[m] = b
+        rows.append([
+            name(m), fmt_rps(b["rps"]), fmt_rps(median_of(lab[m], "rps")), fmt_ms(b["p50_ms"]),
+            fmt_ms(b["p99_ms"]), fmt_ms(b["max_ms"]), fmt_num(b["error_count"]),
+            fmt_num(b.get("stalled")), fmt_num(b["cpu_us_per_request"], 1),
+            fmt_ratio(ratio(b["rps"], nginx["rps"])) if nginx and m != "nginx" else "–",
+            fmt_ratio(ratio(b["p99_ms"], nginx["p99_ms"])) if nginx and m != "nginx" else "–",
+        ])
+    out = [
+        "## 1. The lab's configuration",
+        "",
+        f"`{d['commands']['lab']}`  ",
+        f"(the lab's `wrk -t10 -c10 -d30s -R10000 http://127.0.0.1:8084/page.html`; "
+        f"{s['lab']['duration']:g} s per run, {s['runs']} run{'s' if s['runs'] != 1 else ''}, "
+        "1,460-byte `page.html`)  ",
+        machine_tag(d),
+        "",
+        table(["model", "req/s best", "req/s median", "p50", "p99", "max", "errors",
+               "stalled connections", "server CPU µs / request", "req/s ÷ nginx", "p99 ÷ nginx"],
+              rows),
+        "",
+    ]
+    said = []
+    kept = [m for m, b in facts.items() if b["rps"] >= 0.97 * rate]
+    behind = [m for m, b in facts.items() if b["rps"] < 0.97 * rate]
+    ours = [m for m in facts if m != "nginx"]
+    if kept and not behind:
+        said.append(f"Every server kept up with the fixed {rate:,} req/s, so at this load the "
+                    "table is about latency and cost, not speed.")
+    elif kept:
+        said.append(f"{join_names([name(m) for m in kept])} kept up with {rate:,} req/s; "
+                    + "; ".join(f"{name(m)} reached {facts[m]['rps']:,.0f} "
+                                f"({100 * facts[m]['rps'] / rate:.0f} %)" for m in behind) + ".")
+    else:
+        said.append(f"No server reached {rate:,} req/s on this machine.")
+    # A model that left connections unanswered has a p99 of the lucky ones only: leave it out.
+    with_p99 = [m for m in ours if facts[m]["p99_ms"] is not None and not facts[m].get("stalled")]
+    if len(with_p99) >= 2:
+        lo = min(with_p99, key=lambda m: facts[m]["p99_ms"])
+        hi = max(with_p99, key=lambda m: facts[m]["p99_ms"])
+        said.append(f"Lowest p99 of our models that served every connection: {name(lo)} at "
+                    f"{fmt_ms(facts[lo]['p99_ms'])}; highest: {name(hi)} at "
+                    f"{fmt_ms(facts[hi]['p99_ms'])} "
+                    f"({facts[hi]['p99_ms'] / facts[lo]['p99_ms']:.1f}× more).")
+    if nginx and nginx.get("p99_ms") is not None:
+        said.append(f"nginx: p99 {fmt_ms(nginx['p99_ms'])}.")
+    with_cpu = [m for m in facts if facts[m].get("cpu_us_per_request") is not None]
+    if len(with_cpu) >= 2:
+        lo = min(with_cpu, key=lambda m: facts[m]["cpu_us_per_request"])
+        hi = max(with_cpu, key=lambda m: facts[m]["cpu_us_per_request"])
+        said.append(f"CPU per request ranged from {facts[lo]['cpu_us_per_request']:.1f} µs "
+                    f"({name(lo)}) to {facts[hi]['cpu_us_per_request']:.1f} µs ({name(hi)}).")
+    erred = [m for m in facts if facts[m]["error_count"]]
+    if erred:
+        said.append("Errors in the best run: " + ", ".join(
+            f"{name(m)} {facts[m]['error_count']:,}" for m in erred) + ".")
+    said += stalled_sentences(facts, s["lab"]["connections"])
+    out.append(" ".join(said))
+    out += ["", (
+        "*Why:* 10 connections at a fixed rate is a light load for a server that serves all of "
+        "them, so the fixed rate hides how fast it could go (table 2 shows that) and exposes what "
+        "each request costs. `single_server` answers one request per connection and closes it, "
+        "so every request it serves also pays a TCP handshake and a new accept. The blocking "
+        "models hand each request from the thread that accepted it to another thread or process "
+        "(a wake-up and a context switch); the event loop and nginx serve it in the thread that "
+        "saw it arrive.")]
+    return "\n".join(out)
+
+
+def stalled_sentences(facts: dict, connections: int) -> list[str]:
+    stalled = [m for m in facts if facts[m].get("stalled")]
+    if not stalled:
+        return []
+    return [join_names([f"{name(m)} left {facts[m]['stalled']:,} of its {connections:,} "
+                        "connections" for m in stalled])
+            + " waiting with no answer (wrk leaves requests that are never "
+            "answered out of every number it prints, so its req/s and latencies describe only "
+            "the connections that were served)."]
+
+
+def closed_loop_rows(d: dict, key: str, own_keepalive: bool) -> tuple[list[list[str]], dict]:
+    runs = d[key]
+    nginx = best(runs.get("nginx", []))
+    rows, facts = [], {}
+    for m in [m for m in d["models"] if runs.get(m)]:
+        b = best(runs[m])
+        if b is None:
+            rows.append([name(m), "failed"] + ["–"] * (9 + own_keepalive))
+            continue
+        facts[m] = b
+        row = [name(m), fmt_rps(b["rps"]), fmt_rps(median_of(runs[m], "rps")), fmt_ms(b["p50_ms"]),
+               fmt_ms(b["p99_ms"]), fmt_num(b["error_count"]), fmt_num(b.get("stalled")),
+               fmt_num(b["cpu_us_per_request"], 1),
+               fmt_num(b["ctxt_per_request"], 1),
+               fmt_ratio(ratio(b["rps"], nginx["rps"])) if nginx and m != "nginx" else "–"]
+        if own_keepalive:
+            ka = best(d["keepalive"].get(m, []))
+            row.append(fmt_ratio(ratio(b["rps"], ka["rps"] if ka else None)))
+        rows.append(row)
+    return rows, facts
+
+
+def section_closed_loop(d: dict) -> str:
+    s = d["settings"]
+    header = ["model", "req/s best", "req/s median", "p50", "p99", "errors",
+              "stalled connections", "server CPU µs / request", "ctx switches / request",
+              "req/s ÷ nginx"]
+    ka_rows, ka = closed_loop_rows(d, "keepalive", False)
+    cl_rows, cl = closed_loop_rows(d, "close", True)
+    out = [
+        "## 2. Maximum throughput (closed loop)",
+        "",
+        "Each connection sends its next request as soon as the answer arrives: the server's "
+        f"top speed with {s['closed_loop']['connections']} connections. "
+        f"{s['closed_loop']['duration']:g} s per run, {s['runs']} run"
+        f"{'s' if s['runs'] != 1 else ''}, interleaved with table 1.  ",
+        machine_tag(d),
+        "",
+        f"**2a. Keep-alive** — `{d['commands']['keepalive']}`",
+        "",
+        table(header, ka_rows),
+        "",
+    ]
+    said = []
+    ours = {m: b for m, b in ka.items() if m != "nginx"}
+    if ours:
+        top = max(ours, key=lambda m: ours[m]["rps"])
+        said.append(f"{'Fastest of ours' if len(ours) > 1 else name(top)} with keep-alive: "
+                    f"{name(top) + ', ' if len(ours) > 1 else ''}{ours[top]['rps']:,.0f} req/s"
+                    + (f", {fmt_ratio(ratio(ours[top]['rps'], ka['nginx']['rps']))} nginx's "
+                       f"{ka['nginx']['rps']:,.0f}" if "nginx" in ka else "") + ".")
+        if len(ours) >= 2:
+            low = min(ours, key=lambda m: ours[m]["rps"])
+            said.append(f"Slowest: {name(low)}, {ours[low]['rps']:,.0f} req/s.")
+    if "single" in ka:
+        said.append("`single_server` closes every connection after one answer, so its keep-alive "
+                    "run is really a new-connection run.")
+    said += stalled_sentences(ka, s["closed_loop"]["connections"])
+    out += [" ".join(said), ""]
+    out += [
+        f"**2b. `Connection: close`** — `{d['commands']['close']}`  ",
+        "(a new TCP connection for every request: this is where creating a thread or a process "
+        "per connection is paid in full)",
+        "",
+        table(header + ["÷ own keep-alive"], cl_rows),
+        "",
+    ]
+    said = []
+    ours = {m: b for m, b in cl.items() if m != "nginx"}
+    if len(ours) > 1:
+        top = max(ours, key=lambda m: ours[m]["rps"])
+        said.append(f"Fastest of ours with a connection per request: {name(top)}, "
+                    f"{ours[top]['rps']:,.0f} req/s.")
+    drops = []
+    for m, b in cl.items():
+        k = best(d["keepalive"].get(m, []))
+        if k and k["rps"] and m != "single":
+            drops.append((b["rps"] / k["rps"], m))
+    if drops:
+        drops.sort()
+        said.append("A new connection per request leaves " + ", ".join(
+            f"{name(m)} {100 * r:.0f} %" for r, m in drops) + " of its keep-alive rate.")
+    if "thread" in cl and "process" in cl:
+        t, p = cl["thread"], cl["process"]
+        said.append(f"`process_server` vs `thread_server`: {p['rps']:,.0f} vs "
+                    f"{t['rps']:,.0f} req/s")
+        if t.get("cpu_us_per_request") and p.get("cpu_us_per_request"):
+            said[-1] += (f", {p['cpu_us_per_request']:.0f} vs {t['cpu_us_per_request']:.0f} µs of "
+                         "server CPU per request")
+        said[-1] += "."
+    said += stalled_sentences(cl, s["closed_loop"]["connections"])
+    out.append(" ".join(said))
+    out += ["", (
+        "*Why:* with keep-alive the per-connection cost is paid once and the loop is "
+        "recv → parse → sendfile, the same code in every model; what differs is how many threads "
+        "wake up per request and how the two cores are shared with wrk. With `Connection: close` "
+        "every request also pays the TCP handshake and teardown, plus the model's own price per "
+        "connection: `clone()` of a thread for `thread_server`, `fork()` (copying the page "
+        "tables, then tearing the process down and reaping it) for `process_server`, nothing for "
+        "the pools, the event loop and nginx, whose workers already exist.")]
+    return "\n".join(out)
+
+
+def section_scale(d: dict) -> str:
+    s = d["settings"]
+    rows_data = [r for r in d["scale"]]
+    if not rows_data:
+        return ""
+    order = {m: i for i, m in enumerate(d["models"])}
+    rows_data.sort(key=lambda r: (r["connections"], order.get(r["model"], 99)))
+    nginx_at = {r["connections"]: r for r in rows_data if r["model"] == "nginx" and r["requests"]}
+    rows = []
+    for r in rows_data:
+        ng = nginx_at.get(r["connections"])
+        rows.append([
+            name(r["model"]), f"{r['connections']:,}", fmt_rps(r["rps"] if r["requests"] else None),
+            fmt_ms(r["p99_ms"]), fmt_num(r["error_count"]), fmt_num(r["errors"].get("timeout")),
+            fmt_num(r.get("stalled")),
+            fmt_mib(r.get("rest_rss")), fmt_mib(r.get("rss")), fmt_num(r.get("threads")),
+            fmt_num(r.get("processes")),
+            fmt_ratio(ratio(r["rps"], ng["rps"])) if ng and r["model"] != "nginx" else "–",
+        ])
+    cmd = d["commands"]["scale"]
+    out = [
+        "## 3. Scale: many concurrent connections",
+        "",
+        f"`{cmd}` (and `-c{s['scale_big']}` for `async_server` and nginx); "
+        f"{s['scale']['duration']:g} s, 1 run. Keep-alive connections all busy at once. Peak RSS "
+        "and peak thread / process counts are sampled from `/proc` during the run.  ",
+        machine_tag(d),
+        "",
+        table(["model", "connections", "req/s", "p99", "errors", "of which timeouts",
+               "stalled connections",
+               "RSS at rest", "peak RSS", "peak threads", "peak processes", "req/s ÷ nginx"],
+              rows),
+        "",
+    ]
+    said = []
+    base = s["scale"]["connections"]
+    at_base = {r["model"]: r for r in rows_data if r["connections"] == base and r["requests"]}
+    ours = {m: r for m, r in at_base.items() if m != "nginx"}
+    if len(ours) > 1:
+        top = max(ours, key=lambda m: ours[m]["rps"])
+        said.append(f"At {base:,} connections {name(top)} served the most: "
+                    f"{ours[top]['rps']:,.0f} req/s.")
+    for m in ("thread", "process"):
+        r = at_base.get(m)
+        if r and r.get("threads"):
+            unit = "threads" if m == "thread" else "processes"
+            count = r["threads"] if m == "thread" else r["processes"]
+            said.append(f"{name(m)} peaked at {count:,} {unit} and {fmt_mib(r['rss'])} RSS.")
+    for m in ("async", "nginx"):
+        r = at_base.get(m)
+        if r and r.get("threads"):
+            said.append(f"{name(m)}: {r['threads']} thread{'s' if r['threads'] != 1 else ''} in "
+                        f"{r['processes']} process{'es' if r['processes'] != 1 else ''}, "
+                        f"{fmt_mib(r['rss'])} RSS.")
+    timeouts = [m for m, r in at_base.items() if r["errors"].get("timeout")]
+    if timeouts:
+        said.append(f"Timeouts (answers that took over 2 s) at {base:,}: " + ", ".join(
+            f"{name(m)} {at_base[m]['errors']['timeout']:,}" for m in timeouts) + ".")
+    stalled = [m for m, r in at_base.items() if r.get("stalled")]
+    if stalled:
+        said.append(f"Connections left waiting with no answer at {base:,}: "
+                    + ", ".join(f"{name(m)} {at_base[m]['stalled']:,}" for m in stalled)
+                    + " — wrk's req/s and p99 only describe the connections that were served.")
+    big = [r for r in rows_data if r["connections"] != base]
+    for r in big:
+        if r["requests"]:
+            said.append(f"{name(r['model'])} at {r['connections']:,} connections: "
+                        f"{r['rps']:,.0f} req/s, p99 {fmt_ms(r['p99_ms'])}, "
+                        f"{r['error_count']:,} errors.")
+    out.append(" ".join(said))
+    out += ["", (
+        "*Why:* a thread or a process per connection means 1,000 schedulable tasks, each with "
+        "its own stack and kernel bookkeeping, that the scheduler switches between on 2 cores. "
+        "A pool that keeps a worker on a keep-alive connection until the client goes quiet can "
+        "serve only as many connections at once as it has workers; busy clients never go quiet, "
+        "so the others wait (the *stalled* column). "
+        "An event loop holds each connection as a small state object in one thread, which is how "
+        "`async_server` and nginx can go to 10,000.")]
+    return "\n".join(out)
+
+
+def section_idle(d: dict) -> str:
+    s = d["settings"]
+    idle = d["idle"]
+    models = [m for m in d["models"] if m in idle]
+    if not models:
+        return ""
+    rows, per = [], {}
+    for m in models:
+        r = idle[m]
+        held = r["held"]
+        # A handful of connections (a pool's) is too few to see through the noise of the heap.
+        enough = held >= max(10, r["opened"] // 10)
+        rss_each = (r["rss"] - r["rest_rss"]) / held if enough else None
+        pss_each = (r["pss"] - r["rest_pss"]) / held if enough and r["pss"] else None
+        per[m] = (rss_each, pss_each)
+        rows.append([name(m), f"{held:,} of {r['opened']:,}", fmt_mib(r["rest_rss"]),
+                     fmt_mib(r["rss"]), fmt_kib(rss_each), fmt_kib(pss_each),
+                     f"{r['rest_processes']} → {r['processes']}",
+                     f"{r['rest_threads']} → {r['threads']}"])
+    n = s["idle_connections"]
+    out = [
+        "## 4. Memory per idle connection",
+        "",
+        f"{n:,} keep-alive connections opened from Python sockets; each sends one "
+        "`GET /page.html`, reads the answer and stays open (a request every 2 s keeps it inside "
+        "the servers' 5-second idle timeout). Memory is read from `/proc` while they are all "
+        f"open (at most {s['idle_wait_s']:g} s after the first connect), and compared with the "
+        "server at rest. Per connection = (with − at rest) ÷ connections actually held open.  ",
+        machine_tag(d),
+        "",
+        table(["model", "connections held open", "RSS at rest", "RSS with connections",
+               "RSS per connection", "PSS per connection", "processes", "threads"], rows),
+        "",
+    ]
+    said = []
+    ranked = sorted((v[0], m) for m, v in per.items() if v[0] is not None)
+    if ranked:
+        said.append("Per connection, by RSS: " + ", ".join(
+            f"{name(m)} {fmt_kib(b)}" for b, m in ranked) + ".")
+    if "process" in per and per["process"][1] is not None and per["process"][0] is not None:
+        said.append(f"For `process_server` the RSS sum counts the shared binary and libraries "
+                    f"once per process; its fair share (PSS) is {fmt_kib(per['process'][1])} per "
+                    "connection.")
+    partial = [m for m in models if 0 < idle[m]["held"] < idle[m]["opened"]]
+    if partial:
+        said.append(join_names([f"{name(m)} held {idle[m]['held']:,}" for m in partial])
+                    + f" of the {n:,}: a pool holds one keep-alive connection per worker, the "
+                    "others wait in the queue (too few to divide the memory by, where blank).")
+    none = [m for m in models if idle[m]["held"] == 0]
+    if none:
+        said.append(join_names([name(m) for m in none]) + " held no connection open "
+                    "(one answer per connection, then close), so there is nothing to divide.")
+    out.append(" ".join(said))
+    out += ["", (
+        "*Why:* a blocked thread costs its stack pages that were actually touched (the 8 MiB "
+        "stack is only reserved address space) plus kernel structures not counted here; a "
+        "process costs a copy of every page it writes after `fork()` plus page tables; an event "
+        "loop costs a buffer and a coroutine frame per connection. In all models the kernel's "
+        "socket buffers come on top and are not in RSS.")]
+    return "\n".join(out)
+
+
+def section_delay(d: dict) -> str:
+    s = d["settings"]
+    delay = d["delay"]
+    models = [m for m in d["models"] if m in delay]
+    if not models:
+        return ""
+    n, sec = s["delay_requests"], s["delay_s"]
+    rows, facts = [], {}
+    for m in models:
+        r = delay[m]
+        at_once = (n * sec / r["wall_s"]) if not r["timed_out"] and r["wall_s"] else None
+        facts[m] = (r, at_once)
+        wall = fmt_s(r["wall_s"]) if not r["timed_out"] else f"> {fmt_s(r['wall_s'])}"
+        rows.append([name(m), wall, f"{r['answered']} of {r['requests']}",
+                     fmt_s(r["first_s"]) if r["first_s"] is not None else "–",
+                     fmt_num(at_once, 1)])
+    out = [
+        "## 5. Concurrency in one number: requests that wait",
+        "",
+        f"Each server started with `--delay={sec:g}` (every answer waits {sec:g} s before it is "
+        f"sent, like a slow disk or database); {n} clients each send one request at the same "
+        "moment and close the connection when answered; wall time until the last answer. nginx "
+        "has no such option.  ",
+        machine_tag(d),
+        "",
+        table(["model", "wall time", "answered", "first answer",
+               f"served at once, on average (≈ {n} × {sec:g} s ÷ wall)"], rows),
+        "",
+    ]
+    said = []
+    for m, (r, at_once) in facts.items():
+        if at_once is None:
+            said.append(f"{name(m)} did not answer all {n} in time.")
+    if "single" in facts and facts["single"][1]:
+        said.append(f"`single_server` took {fmt_s(facts['single'][0]['wall_s'])}: the requests "
+                    "were served one after another.")
+    parallel = [m for m, (r, a) in facts.items() if a is not None and a >= 0.8 * n]
+    if parallel:
+        said.append(f"{join_names([name(m) for m in parallel])} overlapped all {n} delays.")
+    limited = [m for m, (r, a) in facts.items() if a is not None and 1.5 <= a < 0.8 * n]
+    for m in limited:
+        rounds = max(1, round(facts[m][0]["wall_s"] / sec))
+        low = math.ceil(n / rounds)
+        high = math.ceil(n / (rounds - 1)) - 1 if rounds > 1 else n
+        at_once = f"{low}" if low >= high else f"{low} to {high}"
+        said.append(f"{name(m)} took {rounds} rounds of {sec:g} s: it serves {at_once} requests "
+                    "at a time — the size of its pool.")
+    out.append(" ".join(said))
+    out += ["", (
+        "*Why:* the delay blocks whatever is serving the request. In `single_server` that is "
+        "the only thread; in the pools it is one worker of a fixed number; a thread or process "
+        "per connection makes as many as there are requests; the event loop suspends the "
+        "coroutine on a timer and keeps serving the others in its one thread.")]
+    return "\n".join(out)
+
+
+def section_slow(d: dict) -> str:
+    s = d["settings"]
+    slow = d["slow"]
+    models = [m for m in d["models"] if m in slow]
+    if not models:
+        return ""
+    rows, starved, fine = [], [], []
+    for m in models:
+        r = slow[m]
+        if r["answer_s"] is None:
+            starved.append(m)
+            rows.append([name(m), f"**starved** (> {r['limit_s']:g} s)", "–"])
+        else:
+            fine.append(m)
+            rows.append([name(m), fmt_ms(r["answer_s"] * 1000), str(r["status"])])
+    n = s["slow_clients"]
+    out = [
+        "## 6. Slow clients",
+        "",
+        f"{n} clients connect and send half a request head (no blank line), then wait; after "
+        "0.5 s one normal client asks for `/page.html`. Time until it gets its answer, limited "
+        f"to {s['slow_limit_s']:g} s. (The servers answer a half-sent request with 408 after "
+        "10 s, so the slow clients do not hold a worker forever — but long enough.)  ",
+        machine_tag(d),
+        "",
+        table(["model", f"normal request answered in (with {n} slow clients)", "status"], rows),
+        "",
+    ]
+    said = []
+    if fine:
+        said.append(f"{join_names([name(m) for m in fine])} answered the normal client while "
+                    f"{n} others were stalled.")
+    if starved:
+        said.append(f"{join_names([name(m) for m in starved])} did not answer within "
+                    f"{s['slow_limit_s']:g} s: all of {'its' if len(starved) == 1 else 'their'} "
+                    "workers (one thread, for `single_server`) were blocked reading requests that "
+                    "were not coming.")
+    out.append(" ".join(said))
+    out += ["", (
+        "*Why:* this is the cost of a fixed number of blocking workers — a handful of clients "
+        "that trickle (or a deliberate slowloris attack) occupy them all. One thread or process "
+        "per connection shrugs it off until memory runs out; an event loop only wakes up for "
+        "sockets that have data.")]
+    return "\n".join(out)
+
+
+def section_glance(d: dict) -> str:
+    rows = []
+    rate = d["settings"]["lab"]["rate"]
+    for m in d["models"]:
+        lab = best(d["lab"].get(m, []))
+        ka = best(d["keepalive"].get(m, []))
+        cl = best(d["close"].get(m, []))
+        idle = d["idle"].get(m)
+        mem, mem_text = None, "–"
+        if idle and idle["held"] >= max(10, idle["opened"] // 10):
+            mem = (idle["rss"] - idle["rest_rss"]) / idle["held"]
+            mem_text = fmt_kib(mem)
+            pss = (idle["pss"] - idle["rest_pss"]) / idle["held"] if idle.get("pss") else None
+            if pss is not None and pss < mem / 2:  # shared pages counted once per process
+                mem_text += f" (PSS {fmt_kib(pss)})"
+        delay = d["delay"].get(m)
+        slow = d["slow"].get(m)
+        rows.append([
+            name(m), WHAT.get(m, ""),
+            fmt_ms(lab["p99_ms"]) if lab else "–",
+            fmt_rps(ka["rps"]) if ka else "–",
+            fmt_rps(cl["rps"]) if cl else "–",
+            mem_text,
+            ("> " if delay["timed_out"] else "") + fmt_s(delay["wall_s"]) if delay else "–",
+            ("starved" if slow["answer_s"] is None else fmt_ms(slow["answer_s"] * 1000))
+            if slow else "–",
+        ])
+    s = d["settings"]
+    return "\n".join([
+        "## At a glance",
+        "",
+        table(["model", "how", f"p99 at {rate:,} req/s (1)", "keep-alive req/s (2a)",
+               "new connection req/s (2b)", "RSS / idle connection (4)",
+               f"{s['delay_requests']} × {s['delay_s']:g} s delay (5)",
+               f"with {s['slow_clients']} slow clients (6)"], rows, "ll" + "r" * 6),
+    ])
+
+
+# ----------------------------------------------------------------------------------------------
+# Chart
+
+
+def chart(d: dict, svg: Path) -> str | None:
+    """Draws benchmark.svg with gnuplot. Returns a reason when it could not."""
+    if shutil.which("gnuplot") is None:
+        return "gnuplot is not installed (scripts/install-deps.sh bench)"
+    models = d["models"]
+    lines, starred = [], False
+    for m in models:
+        lab, ka, cl = (best(d[k].get(m, [])) for k in ("lab", "keepalive", "close"))
+        value = lambda r, k: f"{r[k]:.6g}" if r and r.get(k) is not None else "-"  # noqa: E731
+        # A model that left connections unanswered gets a star: its bars cover the served ones.
+        star = "*" if any(r and r.get("stalled") for r in (lab, ka, cl)) else ""
+        starred = starred or bool(star)
+        lines.append(f'"{m}{star}" {value(lab, "rps")} {value(ka, "rps")} {value(cl, "rps")} '
+                     f'{value(lab, "p99_ms")} {value(ka, "p99_ms")}')
+    if all(line.split()[1:] == ["-"] * 5 for line in lines):
+        return "no throughput numbers to draw"
+    nginx_ka = best(d["keepalive"].get("nginx", []))
+    nginx_lab = best(d["lab"].get("nginx", []))
+    rate = d["settings"]["lab"]["rate"]
+    m = d["machine"]
+    n = len(models)
+    more = ", \\\n     "  # gnuplot: continue the plot command on the next line
+    nginx_rps_line = (f'{more}{nginx_ka["rps"]:.6g} with lines dt 2 lw 1.5 lc rgb "black" '
+                      'title "nginx keep-alive level"') if nginx_ka else ""
+    nginx_p99_line = ""
+    if nginx_lab and nginx_lab.get("p99_ms"):
+        nginx_p99_line = (f'{more}{nginx_lab["p99_ms"]:.6g} with lines dt 2 lw 1.5 lc rgb "black" '
+                          f'title "nginx p99 at -R{rate}"')
+    data = "\n".join(lines)
+    title = f"Static page, {m['cores']} cores shared with wrk — {m['date']}"
+    if starred:
+        title += "\\n* left some connections unanswered: its bars describe the served ones only"
+    script = f"""
+set terminal svg size 1000,520 dynamic enhanced font "Helvetica,12" background rgb "white"
+set output "{svg}"
+set datafile missing "-"
+$data << EOD
+{data}
+EOD
+set multiplot layout 1,2 title "{title}"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics lc rgb "#dddddd"
+set xtics rotate by -30 nomirror noenhanced
+set ytics nomirror
+set xrange [-0.6:{n - 0.4}]
+set yrange [0:*]
+set format y "%.0s%c"
+set key below font ",10" samplen 1.5 maxrows 2
+set title "Requests per second (more is better)"
+plot $data using 2:xtic(1) title "lab: -R{rate} (1)" lc rgb "#9ecae1", \\
+     '' using 3 title "closed loop, keep-alive (2a)" lc rgb "#3182bd", \\
+     '' using 4 title "closed loop, Connection: close (2b)" lc rgb "#fd8d3c"{nginx_rps_line}
+set title "p99 latency, ms (less is better; log scale)"
+set logscale y
+set yrange [*:*]
+set format y "%g"
+plot $data using 5:xtic(1) title "lab: -R{rate} (1)" lc rgb "#9ecae1", \\
+     '' using 6 title "closed loop, keep-alive (2a)" lc rgb "#3182bd"{nginx_p99_line}
+unset multiplot
+"""
+    done = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if done.returncode != 0:
+        return "gnuplot failed: " + done.stderr.strip()[-300:]
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def write(d: dict, output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    svg = output.with_suffix(".svg")
+    tables = set(d.get("tables", [1, 2, 3, 4, 5, 6]))
+    m = d["machine"]
+    s = d["settings"]
+    parts = [
+        "# Benchmark: six concurrency models and nginx",
+        "",
+        f"Generated by `make bench{' BENCH_QUICK=1' if s['quick'] else ''}` "
+        f"([`bench/bench.py`](bench/bench.py)) on {m['date']}; rerun it to replace this file "
+        f"and its chart. The whole run took {fmt_minutes(d.get('elapsed_s', 0))}.",
+        "",
+    ]
+    if s["quick"]:
+        parts += ["> **Quick mode:** runs of a few seconds, fewer connections — a smoke test, "
+                  "not numbers to quote.", ""]
+    parts += [section_machine(d), ""]
+    if d["skipped"]:
+        parts += ["**Not measured:** " + "; ".join(f"{name(k)} — {v}"
+                                                  for k, v in d["skipped"].items()) + ".", ""]
+    if d["problems"]:
+        parts += ["**Problems during this run** (a server that does not stop cleanly on SIGINT "
+                  "fails the lab's graceful-shutdown requirement):", ""]
+        parts += [f"- ⚠ {p}" for p in d["problems"]] + [""]
+    reason = chart(d, svg) if tables & {1, 2} else "tables 1-2 were not measured"
+    if reason is None:
+        parts += [f"![Requests per second and p99 latency per model]({svg.name})", ""]
+    else:
+        parts += [f"*(No chart: {reason}.)*", ""]
+    parts += [section_glance(d), ""]
+    sections = [(1, section_lab), (2, section_closed_loop), (3, section_scale),
+                (4, section_idle), (5, section_delay), (6, section_slow)]
+    for number, make in sections:
+        if number in tables:
+            text = make(d)
+            if text:
+                parts += [text, ""]
+    parts += ["## How these numbers were taken", "", section_method(d)]
+    sharing = cpu_sharing(d)
+    parts += [sharing, ""] if sharing else [""]
+    if d.get("notes"):
+        parts += [f"- {n}" for n in d["notes"]] + [""]
+    output.write_text("\n".join(parts).rstrip() + "\n")
