@@ -2,7 +2,6 @@
 // decisions (common/exchange.h) are the same; only the waiting differs.
 #include "common/connection.h"
 
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -48,9 +47,9 @@ ReadResult ReadMore(int fd, std::string& buffer, absl::Time deadline, bool stop_
   }
 }
 
-bool HasUnreadInput(int fd) {
-  int pending = 0;
-  return ::ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+bool KeepAliveAllowed(const ConnectionPolicy& policy) {
+  return policy.keep_alive && !ShutdownRequested() &&
+         !(policy.others_waiting && policy.others_waiting());
 }
 
 }  // namespace
@@ -67,7 +66,7 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
   for (;;) {
     // 1. Wait until the buffer holds a whole request (or a protocol error).
     std::optional<Exchange> exchange;
-    while (!(exchange = NextExchange(buffer, root, policy.keep_alive && !ShutdownRequested()))) {
+    while (!(exchange = NextExchange(buffer, root, KeepAliveAllowed(policy)))) {
       if (CloseIdleConnection(ShutdownRequested(), answered, buffer.size())) {
         HS_VLOG(fd, "shutdown: closing idle connection");
         return;
@@ -114,7 +113,7 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
     // 3. Keep the connection for the next request, or close it.
     if (response.close) {
       HS_VLOG(fd, "closing after response");
-      if (!buffer.empty() || response.status >= 400 || HasUnreadInput(fd)) {
+      if (LingerBeforeClose(response.status, buffer.size(), HasUnreadInput(fd))) {
         LingeringClose(std::move(client));
       }
       return;

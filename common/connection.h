@@ -15,6 +15,10 @@ struct ConnectionPolicy {
   // false: answer one request, then close (single_server: an idle keep-alive client would
   // otherwise block everyone behind it).
   bool keep_alive = true;
+  // The pools: true while other clients wait for a worker. Each answer given meanwhile closes
+  // its connection (Connection: close), so the worker moves on to the next client instead of
+  // serving one keep-alive client forever while the rest starve (Apache's prefork problem).
+  std::function<bool()> others_waiting;
 };
 
 // Serves `client` until it closes, times out, misbehaves, or shutdown closes it while idle.

@@ -45,4 +45,11 @@ inline bool CloseIdleConnection(bool shutting_down, int answered, size_t buffere
   return shutting_down && answered > 0 && buffered == 0;
 }
 
+// After the answer that closes the connection: close gracefully (LingeringClose) rather than at
+// once when the client may still be sending -- unread pipelined bytes, an error answer (it may be
+// mid-upload), or input already waiting in the kernel.
+inline bool LingerBeforeClose(int status, size_t buffered, bool unread_input) {
+  return buffered > 0 || status >= 400 || unread_input;
+}
+
 }  // namespace hs

@@ -8,6 +8,8 @@
 // A second SIGINT/SIGTERM in the parent exits at once with status 130 ("I said stop").
 #pragma once
 
+#include <sys/types.h>
+
 namespace hs {
 
 // Installs the handlers (SIGINT, SIGTERM) and creates the eventfd. Call once, early in main().
@@ -16,8 +18,15 @@ void InstallShutdownHandlers();
 // For a forked child (process_server's per-connection child, a process-pool worker): a fresh
 // eventfd of its own (the parent's must not be shared), and every SIGINT/SIGTERM means "graceful"
 // -- repeats are ignored, since a terminal's Ctrl-C reaches the whole process group and the
-// parent forwards the stop as well.
+// parent forwards the stop as well. Also unblocks SIGINT/SIGTERM (see ForkServerChild).
 void InstallChildShutdownHandlers();
+
+// fork() for a server's child process; returns what fork() returns. SIGINT and SIGTERM are held
+// back across the fork and stay blocked in the child until it calls
+// InstallChildShutdownHandlers(): before that call the child still runs the parent's handler
+// with the parent's signal count, so a stop signal forwarded at once (a child forked while the
+// parent drains its accept queue) would read as a second, force-quit signal and drop the client.
+pid_t ForkServerChild();
 
 // The eventfd that becomes readable when shutdown starts (-1 before Install*).
 int ShutdownFd();

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -149,15 +150,25 @@ namespace hs {
 
 void LingeringClose(Fd fd) {
   ::shutdown(fd.get(), SHUT_WR);
-  const absl::Time deadline = absl::Now() + absl::Seconds(1);
+  const absl::Time deadline = absl::Now() + kLingerTimeout;
   char sink[4096];
   size_t drained = 0;
-  while (drained < 256 * 1024 && WaitReadable(fd.get(), deadline) == WaitResult::kReady) {
+  while (drained < kLingerMaxBytes && WaitReadable(fd.get(), deadline) == WaitResult::kReady) {
     ssize_t n = ::recv(fd.get(), sink, sizeof sink, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // EOF: the client has read our answer and closed
     drained += static_cast<size_t>(n);
   }
+}
+
+bool HasUnreadInput(int fd) {
+  int pending = 0;
+  return ::ioctl(fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
+bool HasPendingConnection(int listen_fd) {
+  pollfd p{listen_fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
 }
 
 }  // namespace hs

@@ -67,8 +67,16 @@ void SetSendTimeout(int fd, absl::Duration timeout);
 // Closes a connection whose peer may still be sending (an error answer, unread pipelined
 // bytes): a plain close() with unread input makes the kernel send RST, which can destroy the
 // response before the client reads it. So: shut our side, read and drop what arrives for a
-// short while, then close.
+// short while (kLingerTimeout, at most kLingerMaxBytes), then close.
 void LingeringClose(Fd fd);
+inline constexpr absl::Duration kLingerTimeout = absl::Seconds(1);
+inline constexpr size_t kLingerMaxBytes = 256 * 1024;
+
+// Bytes the peer sent that nobody has read yet (FIONREAD).
+bool HasUnreadInput(int fd);
+
+// True when a connection waits in `listen_fd`'s accept queue (a poll() that does not wait).
+bool HasPendingConnection(int listen_fd);
 
 void SetNonBlocking(int fd, bool non_blocking = true);
 

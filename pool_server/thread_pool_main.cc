@@ -1,0 +1,49 @@
+// thread_pool_server -- a fixed pool of worker threads fed by a hand-written queue.
+//
+// N worker threads (--workers, default 4 per core, at least 4) start up front; the main thread
+// accepts and pushes each connection into a bounded WorkQueue (pool_server/work_queue.h), and an
+// idle worker pops it and serves it. Cost: N threads once, no thread creation per connection;
+// the queue's lock is the only shared state. What breaks it: a worker is held for as long as
+// its connection lasts, so N slow or idle keep-alive clients fill the pool (the idle 5 s and
+// request 10 s timeouts from common/ bound how long); then the queue fills, the acceptor waits,
+// and new clients wait in the kernel's backlog. Use it for a known, bounded load.
+// Shutdown: RunAcceptLoop stops accepting and drains the kernel's queue into ours; Close() then
+// lets the workers serve what is queued, see nullopt and return; main joins them all.
+#include <algorithm>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "common/connection.h"
+#include "common/server.h"
+#include "pool_server/work_queue.h"
+
+int main(int argc, char** argv) {
+  hs::Server server =
+      hs::StartServer(argc, argv,
+                      {.program = "thread_pool_server",
+                       .description = "HTTP server with a pool of worker threads",
+                       .accepts_workers = true,
+                       .workers_help = "worker threads (default: 4 per core, at least 4)"});
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const size_t workers =
+      server.options.workers > 0 ? server.options.workers : std::max(4, 4 * cores);
+
+  // One waiting connection per worker: enough that a worker finishing finds its next client
+  // without waiting for the acceptor; beyond that, clients wait in the kernel (back-pressure).
+  hs::WorkQueue<hs::Fd> queue(workers);
+  std::vector<std::thread> pool;
+  for (size_t i = 0; i < workers; ++i) {
+    pool.emplace_back([&] {
+      while (std::optional<hs::Fd> client = queue.Pop()) {
+        hs::ServeConnection(*std::move(client), server.options, server.root,
+                            {.others_waiting = [&] { return queue.HasWaiting(); }});
+      }
+    });
+  }
+
+  hs::RunAcceptLoop(server.listener, [&](hs::Fd client) { queue.Push(std::move(client)); });
+  queue.Close();
+  for (std::thread& worker : pool) worker.join();
+  return 0;
+}

@@ -1,0 +1,370 @@
+// What the blocking concurrency models promise beyond serving HTTP (server_test.cc covers that):
+// -d blocks only the thread or process serving that request; graceful shutdown finishes what is
+// in flight and leaves no process behind; and each model's own bookkeeping -- threads joined,
+// children reaped, pool sizes kept, dead workers replaced.
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace hs::testing {
+namespace {
+
+const std::string kPage(1500, 'p');
+
+struct Model {
+  std::string binary;
+  bool pool;  // takes --workers
+};
+
+std::string ModelName(const ::testing::TestParamInfo<Model>& info) { return info.param.binary; }
+
+const std::vector<Model> kBlockingModels = {
+    {"thread_server", false},
+    {"process_server", false},
+    {"thread_pool_server", true},
+    {"process_pool_server", true},
+};
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+// The fields after the command name in /proc/PID/stat: state, ppid, pgrp, ... (none if gone).
+std::vector<std::string> StatFields(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return {};
+  return absl::StrSplit(stat.substr(paren + 2), ' ');
+}
+
+// Children of `pid` that are running (not zombies waiting to be reaped).
+std::vector<pid_t> LiveChildren(pid_t pid) {
+  std::vector<pid_t> live;
+  for (pid_t child : ChildPids(pid)) {
+    std::vector<std::string> fields = StatFields(child);
+    if (!fields.empty() && fields[0] != "Z") live.push_back(child);
+  }
+  return live;
+}
+
+// Every process in process group `pgid`, zombies included.
+std::vector<pid_t> ProcessGroup(pid_t pgid) {
+  std::vector<pid_t> members;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    pid_t pid;
+    if (!absl::SimpleAtoi(it->path().filename().string(), &pid)) continue;
+    std::vector<std::string> fields = StatFields(pid);
+    if (fields.size() > 2 && fields[2] == std::to_string(pgid)) members.push_back(pid);
+  }
+  return members;
+}
+
+// One request on a fresh connection, without failing the test when the server drops it.
+std::optional<HttpResponse> TryFetch(int port, const std::string& request) {
+  Fd fd = Connect(port);
+  if (!fd || !SendAll(fd.get(), request).ok()) return std::nullopt;
+  return ReadResponse(fd.get());
+}
+
+// `n` clients connect and send at once; returns every response (nullopt: none arrived).
+std::vector<std::optional<HttpResponse>> FetchConcurrently(int port, int n) {
+  std::vector<std::optional<HttpResponse>> responses(static_cast<size_t>(n));
+  std::vector<std::thread> clients;
+  for (auto& response : responses) {
+    clients.emplace_back([&] { response = TryFetch(port, Get("/page.html")); });
+  }
+  for (std::thread& client : clients) client.join();
+  return responses;
+}
+
+class Site {
+ public:
+  Site() {
+    dir_.Write("index.html", "<p>index</p>\n");
+    dir_.Write("page.html", kPage);
+  }
+  const std::string& root() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+};
+
+class ModelTest : public ::testing::TestWithParam<Model> {
+ protected:
+  // Starts the model; pools get `workers` workers, so results do not depend on the core count.
+  ServerProcess Start(std::vector<std::string> extra, int workers) {
+    std::vector<std::string> args = {"-f", site_.root()};
+    if (GetParam().pool) args.insert(args.end(), {"--workers", std::to_string(workers)});
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ServerProcess(GetParam().binary, args);
+  }
+
+  // Connects `n` clients and sends each a request; the server has them all, in its hands or in
+  // the kernel's accept queue, once this returns.
+  std::vector<Fd> SendRequests(int port, int n) {
+    std::vector<Fd> clients;
+    for (int i = 0; i < n; ++i) {
+      clients.push_back(Connect(port));
+      SendRaw(clients.back().get(), Get("/page.html"));
+    }
+    return clients;
+  }
+
+  // Every client gets its whole response; the server exits 0, has written nothing but its port
+  // line, and leaves no process behind in its group.
+  void ExpectGracefulExit(ServerProcess& server, std::vector<Fd>& clients) {
+    for (Fd& fd : clients) {
+      auto r = ReadResponse(fd.get());
+      ASSERT_TRUE(r.has_value()) << "a client lost its response";
+      EXPECT_EQ(r->status, 200);
+      EXPECT_EQ(r->body, kPage);
+    }
+    auto status = server.WaitExit(absl::Seconds(10));
+    ASSERT_TRUE(status.has_value()) << "server did not exit";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
+    EXPECT_TRUE(ProcessGroup(server.pid()).empty()) << "a worker or child outlived the server";
+    EXPECT_EQ(server.Stderr(), "listening on port " + std::to_string(server.port()) + "\n");
+  }
+
+  Site site_;
+};
+
+using DelayTest = ModelTest;
+using BlockingModelTest = ModelTest;
+
+TEST_P(DelayTest, SixDelayedClientsAtOnceTakeOneDelayNotSix) {
+  ServerProcess server = Start({"--delay=1"}, /*workers=*/8);
+  const absl::Time start = absl::Now();
+  for (const auto& r : FetchConcurrently(server.port(), 6)) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+  }
+  const absl::Duration wall = absl::Now() - start;
+  if (GetParam().binary == "single_server") {
+    EXPECT_GE(wall, absl::Seconds(5)) << "the iterative server serves one client at a time";
+  } else {
+    EXPECT_LT(wall, absl::Seconds(2)) << "-d must block only the thread or process serving it";
+  }
+}
+
+TEST_P(BlockingModelTest, SigtermFinishesDelayedRequestsAndLeavesNoProcessBehind) {
+  // Two workers for the pools: four clients are then two in service and two still queued.
+  ServerProcess server = Start({"--delay=0.5"}, /*workers=*/2);
+  std::vector<Fd> clients = SendRequests(server.port(), 4);
+  // Not synchronisation: a request not yet inside its delay sits in an accept queue, which
+  // shutdown must serve as well. The pause only makes "in flight" the likely case.
+  absl::SleepFor(absl::Milliseconds(200));
+  server.Signal(SIGTERM);
+  ExpectGracefulExit(server, clients);
+}
+
+TEST_P(BlockingModelTest, CtrlCToTheWholeGroupIsOneQuietGracefulShutdown) {
+  ServerProcess server = Start({"--delay=0.5"}, /*workers=*/2);
+  std::vector<Fd> clients = SendRequests(server.port(), 4);
+  absl::SleepFor(absl::Milliseconds(200));  // as above: in flight or queued, both must finish
+  // A terminal's Ctrl-C: SIGINT to every process of the foreground group, children included.
+  ASSERT_EQ(::kill(-server.pid(), SIGINT), 0);
+  ExpectGracefulExit(server, clients);
+}
+
+// Two clients that keep their keep-alive connections busy must not starve a third client of a
+// two-worker pool: while someone waits, each answer closes its connection (Connection: close),
+// so a worker moves on. (Per-connection models never have anyone waiting for a worker.)
+TEST_P(BlockingModelTest, BusyKeepAliveClientsDoNotStarveAWaitingClient) {
+  ServerProcess server = Start({}, /*workers=*/2);
+  std::atomic<bool> stop{false};
+  std::atomic<int> closes{0};
+  std::vector<std::thread> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.emplace_back([&] {
+      while (!stop) {  // back-to-back requests, reconnecting whenever the server closes
+        Fd fd = Connect(server.port());
+        for (;;) {
+          if (stop || !SendAll(fd.get(), Get("/page.html", /*close=*/false)).ok()) break;
+          auto r = ReadResponse(fd.get());
+          if (!r.has_value()) break;
+          if (r->Header("connection") == "close") {
+            ++closes;
+            break;
+          }
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // both workers are now held by the busy clients
+  const absl::Time start = absl::Now();
+  auto r = Fetch(server.port(), Get("/index.html"));
+  const absl::Duration waited = absl::Now() - start;
+  stop = true;
+  for (std::thread& t : busy) t.join();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_LT(waited, absl::Seconds(1)) << "the waiting client was starved";
+  if (GetParam().pool) {
+    EXPECT_GT(closes.load(), 0) << "no busy connection was closed for it";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, BlockingModelTest, ::testing::ValuesIn(kBlockingModels),
+                         ModelName);
+INSTANTIATE_TEST_SUITE_P(Models, DelayTest, ::testing::ValuesIn(kBlockingModels), ModelName);
+// The contrast: the iterative server takes the six delays one after another.
+INSTANTIATE_TEST_SUITE_P(Contrast, DelayTest, ::testing::Values(Model{"single_server", false}),
+                         ModelName);
+
+class ModelBookkeepingTest : public ::testing::Test {
+ protected:
+  ServerProcess Start(const std::string& binary, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"-f", site_.root()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ServerProcess(binary, args);
+  }
+  Site site_;
+};
+
+TEST_F(ModelBookkeepingTest, ProcessServerLeavesNoZombiesAfter200Connections) {
+  ServerProcess server = Start("process_server");
+  for (int i = 0; i < 200; ++i) {
+    auto r = Fetch(server.port(), Get("/index.html"));
+    ASSERT_TRUE(r.has_value()) << "request " << i;
+    ASSERT_EQ(r->status, 200);
+  }
+  // Every child has answered and closed; the server is idle now, blocked in poll().
+  EXPECT_TRUE(Eventually(
+      [&] { return ZombieChildren(server.pid()) == 0 && ChildPids(server.pid()).empty(); },
+      absl::Seconds(2)))
+      << ZombieChildren(server.pid()) << " zombies, " << ChildPids(server.pid()).size()
+      << " children";
+}
+
+TEST_F(ModelBookkeepingTest, ThreadServerThreadCountReturnsToBaseline) {
+  ServerProcess server = Start("thread_server");
+  std::vector<Fd> clients;
+  for (int i = 0; i < 20; ++i) {  // 20 keep-alive connections, each answered, left open
+    clients.push_back(Connect(server.port()));
+    SendRaw(clients.back().get(), Get("/index.html", /*close=*/false));
+    ASSERT_TRUE(ReadResponse(clients.back().get()).has_value());
+  }
+  const int with_clients = ThreadCount(server.pid());
+  EXPECT_GT(with_clients, 20) << "a thread per open connection, besides the acceptor";
+  const int baseline = with_clients - 20;  // the same server without these connections
+  clients.clear();  // the clients leave; their threads end and must not linger
+  EXPECT_TRUE(Eventually([&] { return ThreadCount(server.pid()) <= baseline; }, absl::Seconds(2)))
+      << ThreadCount(server.pid()) << " threads, baseline " << baseline;
+}
+
+// A thread that has ended but was never joined is gone from /proc/PID/task, yet keeps its stack
+// mapped (the stack and its guard page). Joined stacks are reused, so with prompt joins the
+// number of mappings stays flat however many connections come and go.
+TEST_F(ModelBookkeepingTest, ThreadServerJoinsFinishedThreadsAsItRuns) {
+  ServerProcess server = Start("thread_server");
+  auto mappings = [&] {
+    std::string maps = ReadFile("/proc/" + std::to_string(server.pid()) + "/maps");
+    return static_cast<int>(std::count(maps.begin(), maps.end(), '\n'));
+  };
+  // Warm-up: allocator arenas, the C library's stack cache, a sanitizer runtime's thread records.
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Fetch(server.port(), Get("/index.html")).has_value());
+  }
+  const int before = mappings();
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(Fetch(server.port(), Get("/index.html")).has_value());
+  EXPECT_TRUE(Eventually([&] { return mappings() < before + 20; }, absl::Seconds(2)))
+      << mappings() - before << " new mappings after 40 connections: are finished threads joined?";
+}
+
+// Threads the sanitizer runtime adds to a process: ThreadSanitizer runs a background thread.
+int RuntimeThreads(pid_t pid) {
+  std::string maps = ReadFile("/proc/" + std::to_string(pid) + "/maps");
+  return maps.find("/libtsan.so") != std::string::npos ? 1 : 0;
+}
+
+TEST_F(ModelBookkeepingTest, ThreadPoolHasWorkersPlusTheAcceptorAndNoMore) {
+  ServerProcess server = Start("thread_pool_server", {"--workers", "3"});
+  // The workers start before the acceptor: once a request is answered, all threads exist.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Fetch(server.port(), Get("/index.html")).has_value());
+  const int expected = 3 + 1 + RuntimeThreads(server.pid());
+  EXPECT_EQ(ThreadCount(server.pid()), expected);
+  std::vector<Fd> clients;
+  for (int i = 0; i < 3; ++i) {  // three open keep-alive connections: the pool is full
+    clients.push_back(Connect(server.port()));
+    SendRaw(clients.back().get(), Get("/index.html", /*close=*/false));
+    ASSERT_TRUE(ReadResponse(clients.back().get()).has_value());
+  }
+  EXPECT_EQ(ThreadCount(server.pid()), expected) << "connections must not add threads";
+}
+
+TEST_F(ModelBookkeepingTest, ThreadPoolAnswersMoreClientsThanWorkers) {
+  ServerProcess server = Start("thread_pool_server", {"--workers", "2", "--delay=0.5"});
+  const absl::Time start = absl::Now();
+  for (const auto& r : FetchConcurrently(server.port(), 8)) {
+    ASSERT_TRUE(r.has_value()) << "a client beyond the pool's size was dropped";
+    EXPECT_EQ(r->status, 200);
+  }
+  // Two at a time: four rounds of 0.5 s. Less would mean more than two workers.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(1900));
+}
+
+TEST_F(ModelBookkeepingTest, ProcessPoolReplacesAKilledWorkerWithinASecond) {
+  ServerProcess server = Start("process_pool_server", {"--workers", "2"});
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        workers = LiveChildren(server.pid());
+        return workers.size() == 2;
+      },
+      absl::Seconds(2)));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::atomic<int> dropped{0};
+  std::thread client([&] {
+    while (!stop) {
+      auto r = TryFetch(server.port(), Get("/index.html"));
+      ++(r.has_value() && r->status == 200 ? answered : dropped);
+    }
+  });
+  EXPECT_TRUE(Eventually([&] { return answered >= 20; }, absl::Seconds(2)));
+
+  const pid_t victim = workers[0];
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::vector<pid_t> now = LiveChildren(server.pid());
+        return now.size() == 2 && std::find(now.begin(), now.end(), victim) == now.end();
+      },
+      absl::Seconds(1)))
+      << "the pool was not restored to two workers within a second";
+  const int before = answered;
+  EXPECT_TRUE(Eventually([&] { return answered >= before + 20; }, absl::Seconds(2)))
+      << "service did not continue";
+  stop = true;
+  client.join();
+  EXPECT_LE(dropped, 1) << "only the connection the killed worker held may be lost";
+}
+
+}  // namespace
+}  // namespace hs::testing
