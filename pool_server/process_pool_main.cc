@@ -6,7 +6,8 @@
 // Cost: N processes up front, none per connection; nothing shared but the listener, no locks.
 // What breaks it: a worker serves one connection at a time, so N slow or idle keep-alive clients
 // fill the pool (the idle 5 s and request 10 s timeouts from common/ bound how long) and the rest
-// wait in the kernel's queue. A crashed worker loses only its connection; the parent replaces it.
+// wait in the kernel's queue (busy keep-alive clients yield: while a connection waits, each
+// answer closes). A crashed worker loses only its connection; the parent replaces it.
 // Shutdown: SIGINT/SIGTERM reach the workers (Ctrl-C signals the whole group; the parent also
 // forwards SIGTERM); together they drain the accept queue, finish their clients and exit.
 #include <poll.h>

@@ -6,7 +6,8 @@
 // the queue's lock is the only shared state. What breaks it: a worker is held for as long as
 // its connection lasts, so N slow or idle keep-alive clients fill the pool (the idle 5 s and
 // request 10 s timeouts from common/ bound how long); then the queue fills, the acceptor waits,
-// and new clients wait in the kernel's backlog. Use it for a known, bounded load.
+// and new clients wait in the kernel's backlog. (Busy keep-alive clients do yield: while the
+// queue is not empty, each answer closes its connection.) Use it for a known, bounded load.
 // Shutdown: RunAcceptLoop stops accepting and drains the kernel's queue into ours; Close() then
 // lets the workers serve what is queued, see nullopt and return; main joins them all.
 #include <algorithm>

@@ -5,9 +5,11 @@ set -euo pipefail
 
 declare -A GROUP=(
   [build]="g++ make pkg-config libabsl-dev libgtest-dev libgmock-dev libcxxopts-dev"
-  [test]="curl procps"
+  # chromium: tests/browser_test.sh loads www/ in a real browser; wrk, nginx, gnuplot and ss
+  # (iproute2): tests/bench_test.sh runs the benchmark driver's quick mode.
+  [test]="curl procps chromium wrk nginx-light gnuplot-nox iproute2"
   [browser]="chromium"
-  [bench]="wrk nginx-light gnuplot-nox procps"
+  [bench]="wrk nginx-light gnuplot-nox procps iproute2"
   [fuzz]="clang libclang-rt-dev"
   [format]="clang-format"
 )
