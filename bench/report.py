@@ -496,9 +496,9 @@ def section_scale(d: dict) -> str:
     out += ["", (
         "*Why:* a thread or a process per connection means 1,000 schedulable tasks, each with "
         "its own stack and kernel bookkeeping, that the scheduler switches between on 2 cores. "
-        "A pool that keeps a worker on a keep-alive connection until the client goes quiet can "
-        "serve only as many connections at once as it has workers; busy clients never go quiet, "
-        "so the others wait (the *stalled* column). "
+        "A pool serves only as many connections at once as it has workers; while others wait, "
+        "each answer closes its connection so the workers rotate through the clients, which "
+        "then pay a new connection per request (a stall would show in the *stalled* column). "
         "An event loop holds each connection as a small state object in one thread, which is how "
         "`async_server` and nginx can go to 10,000.")]
     return "\n".join(out)

@@ -22,12 +22,8 @@ struct Model {
 };
 
 const std::vector<Model> kModels = {
-    {"single_server", false},
-    {"async_server", true},
-    {"thread_server", true},
-    {"process_server", true},
-    {"thread_pool_server", true},
-    {"process_pool_server", true},
+    {"single_server", false}, {"async_server", true},       {"thread_server", true},
+    {"process_server", true}, {"thread_pool_server", true}, {"process_pool_server", true},
 };
 
 std::string ModelName(const ::testing::TestParamInfo<Model>& info) { return info.param.binary; }
