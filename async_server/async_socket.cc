@@ -1,0 +1,94 @@
+#include "async_server/async_socket.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "common/exchange.h"
+
+namespace hs::async {
+
+using Wake = EventLoop::Wake;
+
+AsyncSocket::AsyncSocket(EventLoop& loop, Fd fd)
+    : loop_(loop), fd_(std::move(fd)), watched_(loop.Watch(fd_.get())) {}
+
+Task<ReadResult> AsyncSocket::Read(std::string& buffer, absl::Time deadline, bool stop_aware) {
+  for (;;) {
+    if (!input_drained_) {
+      const std::span<char> scratch = loop_.ReadScratch();
+      const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), 0);
+      if (n > 0) {
+        buffer.append(scratch.data(), static_cast<size_t>(n));
+        // A short read emptied the socket: the next byte to arrive brings a new edge (kept by
+        // the loop if it comes while we do something else), so the next Read can wait at once
+        // instead of paying for a recv() that says EAGAIN. nginx keeps the same flag.
+        input_drained_ = static_cast<size_t>(n) < scratch.size();
+        co_return ReadResult::kData;
+      }
+      if (n == 0) co_return ReadResult::kClosed;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) co_return ReadResult::kClosed;  // a reset
+      input_drained_ = true;
+    }
+    const Wake wake = co_await loop_.Readable(fd_.get(), deadline, stop_aware);
+    if (wake == Wake::kTimeout) co_return ReadResult::kTimeout;
+    if (wake == Wake::kStop) co_return ReadResult::kStop;
+    input_drained_ = false;  // ready -- or a stale event: then recv() says EAGAIN and we wait
+  }
+}
+
+Task<absl::Status> AsyncSocket::Send(std::string_view data, bool more) {
+  const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd_.get(), data.data(), data.size(), flags);
+    if (n >= 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) co_return absl::ErrnoToStatus(errno, "send");
+    // The socket buffer is full: the client has not read what we sent yet.
+    const Wake wake = co_await loop_.Writable(fd_.get(), loop_.Now() + kSendTimeout);
+    if (wake == Wake::kTimeout) co_return absl::DeadlineExceededError("send timeout");
+  }
+  co_return absl::OkStatus();
+}
+
+Task<absl::Status> AsyncSocket::SendFile(int file_fd, size_t count) {
+  off_t offset = 0;
+  while (count > 0) {
+    const ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);
+    if (n > 0) {
+      count -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) co_return absl::DataLossError("sendfile: file shrank while sending");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) co_return absl::ErrnoToStatus(errno, "sendfile");
+    const Wake wake = co_await loop_.Writable(fd_.get(), loop_.Now() + kSendTimeout);
+    if (wake == Wake::kTimeout) co_return absl::DeadlineExceededError("send timeout");
+  }
+  co_return absl::OkStatus();
+}
+
+Task<> AsyncSocket::LingeringClose() {
+  ::shutdown(fd_.get(), SHUT_WR);
+  const absl::Time deadline = loop_.Now() + kLingerTimeout;
+  size_t dropped = 0;
+  while (dropped < kLingerMaxBytes) {
+    const std::span<char> scratch = loop_.ReadScratch();
+    const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), 0);
+    if (n > 0) {
+      dropped += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) break;  // EOF: the client has read our answer and closed
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) break;
+    if (co_await loop_.Readable(fd_.get(), deadline) != Wake::kReady) break;
+  }
+}
+
+}  // namespace hs::async

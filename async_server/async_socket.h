@@ -1,0 +1,57 @@
+// A connected non-blocking socket whose operations suspend the calling coroutine instead of
+// blocking the thread: co_await conn.Read(...), co_await conn.Send(...), co_await
+// conn.SendFile(...). Each is the loop of its blocking twin (connection.cc's ReadMore, socket.h's
+// SendAll, SendFileAll, LingeringClose) with one change: where the blocking version waits in
+// poll() or inside send(), this one tries the system call and, on EAGAIN, co_awaits the loop.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "async_server/event_loop.h"
+#include "async_server/task.h"
+#include "common/socket.h"
+
+namespace hs::async {
+
+enum class ReadResult { kData, kClosed, kTimeout, kStop };
+
+class AsyncSocket {
+ public:
+  // Takes `fd` (non-blocking) and registers it with `loop`; check watched().
+  AsyncSocket(EventLoop& loop, Fd fd);
+  ~AsyncSocket() { loop_.Forget(fd_.get()); }  // then ~Fd closes it
+  AsyncSocket(const AsyncSocket&) = delete;
+  AsyncSocket& operator=(const AsyncSocket&) = delete;
+
+  int fd() const { return fd_.get(); }
+  bool watched() const { return watched_; }
+
+  // Appends what the client sends to `buffer`, waiting at most until `deadline`. With
+  // `stop_aware` the wait also ends when shutdown begins.
+  Task<ReadResult> Read(std::string& buffer, absl::Time deadline, bool stop_aware);
+
+  // Every byte of `data`; `more` sets MSG_MORE (the head waits in the kernel for the body, so a
+  // small response leaves as one segment). Fails after kSendTimeout without progress.
+  Task<absl::Status> Send(std::string_view data, bool more = false);
+  // `count` bytes of `file_fd` from its start with sendfile(2); same timeout.
+  Task<absl::Status> SendFile(int file_fd, size_t count);
+
+  // Closing with unread input makes the kernel send RST, which can destroy the answer before
+  // the client reads it: shut our side, drop what arrives for a short while, then close.
+  Task<> LingeringClose();
+
+ private:
+  EventLoop& loop_;
+  Fd fd_;
+  bool watched_;
+  // The last recv() emptied the socket, so the next one would say EAGAIN: wait first.
+  bool input_drained_ = false;
+};
+
+}  // namespace hs::async

@@ -1,0 +1,151 @@
+#include "async_server/event_loop.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/shutdown.h"
+
+namespace hs::async {
+
+EventLoop::Wait::Wait(EventLoop& loop, int fd, bool output, absl::Time until, bool stop_aware)
+    : loop_(loop), fd_(fd), output_(output), stop_aware_(stop_aware) {
+  deadline = until;
+}
+
+bool EventLoop::Wait::await_ready() noexcept {
+  if (fd_ >= 0 && !output_ && static_cast<size_t>(fd_) < loop_.waiters_.size() &&
+      std::exchange(loop_.waiters_[fd_].missed_input, false)) {
+    wake_ = Wake::kReady;  // the edge came before we waited: it will not come again
+    return true;
+  }
+  if (stop_aware_ && ShutdownRequested()) {
+    wake_ = Wake::kStop;
+    return true;
+  }
+  if (deadline <= loop_.now_) {
+    wake_ = Wake::kTimeout;
+    return true;
+  }
+  return false;
+}
+
+void EventLoop::Wait::await_suspend(std::coroutine_handle<> coroutine) noexcept {
+  coroutine_ = coroutine;
+  loop_.Register(*this);
+}
+
+EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), shutdown_fd_(ShutdownFd()) {
+  if (!epoll_) {
+    LogInfo(absl::StrCat("async_server: epoll_create1: ", std::strerror(errno)));
+    std::exit(1);
+  }
+  now_ = absl::Now();
+  // Edge-triggered and never read (see shutdown.h): reported exactly once per loop.
+  epoll_event event{.events = EPOLLIN | EPOLLET, .data = {.fd = shutdown_fd_}};
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shutdown_fd_, &event);
+}
+
+EventLoop::~EventLoop() = default;
+
+bool EventLoop::Watch(int fd) {
+  if (static_cast<size_t>(fd) >= waiters_.size()) waiters_.resize(fd + 1 + fd / 2);
+  waiters_[fd] = {};
+  epoll_event event{.events = EPOLLIN | EPOLLOUT | EPOLLET, .data = {.fd = fd}};
+  return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
+}
+
+void EventLoop::Forget(int fd) {
+  // Events for `fd` may still sit in this iteration's batch; a later connection may even reuse
+  // the number. Either way they find no waiter, or a waiter that retries its system call and
+  // waits again: a spurious wake-up costs one EAGAIN.
+  if (static_cast<size_t>(fd) < waiters_.size()) waiters_[fd] = {};
+}
+
+void EventLoop::Register(Wait& wait) {
+  if (wait.fd_ >= 0) {
+    if (static_cast<size_t>(wait.fd_) >= waiters_.size()) waiters_.resize(wait.fd_ + 1);
+    Waiters& slot = waiters_[wait.fd_];
+    (wait.output_ ? slot.writer : slot.reader) = &wait;
+  }
+  if (wait.deadline != absl::InfiniteFuture()) timers_.Push(&wait);
+  wait.registered_ = true;
+}
+
+void EventLoop::Unregister(Wait& wait) {
+  if (!wait.registered_) return;
+  wait.registered_ = false;
+  if (wait.fd_ >= 0 && static_cast<size_t>(wait.fd_) < waiters_.size()) {
+    Waiters& slot = waiters_[wait.fd_];
+    Wait*& mine = wait.output_ ? slot.writer : slot.reader;
+    if (mine == &wait) mine = nullptr;
+  }
+  timers_.Remove(&wait);
+}
+
+void EventLoop::Resume(Wait& wait, Wake why) {
+  Unregister(wait);
+  wait.wake_ = why;
+  wait.coroutine_.resume();  // runs the coroutine up to its next co_await; `wait` may be gone
+}
+
+void EventLoop::Dispatch(const epoll_event& event) {
+  const int fd = event.data.fd;
+  if (fd == shutdown_fd_) return BeginShutdown();
+  // Look the slot up again after each resume: the resumed coroutine may have accepted
+  // connections (growing waiters_) or closed this fd.
+  const uint32_t input = EPOLLIN | EPOLLERR | EPOLLHUP;
+  const uint32_t output = EPOLLOUT | EPOLLERR | EPOLLHUP;
+  if ((event.events & input) && static_cast<size_t>(fd) < waiters_.size()) {
+    if (Wait* reader = waiters_[fd].reader) {
+      Resume(*reader, Wake::kReady);
+    } else {
+      waiters_[fd].missed_input = true;  // for the next Readable wait
+    }
+  }
+  if ((event.events & output) && static_cast<size_t>(fd) < waiters_.size()) {
+    if (Wait* writer = waiters_[fd].writer) Resume(*writer, Wake::kReady);
+  }
+}
+
+void EventLoop::BeginShutdown() {
+  // Only reads wait stop-aware: idle keep-alive connections and the acceptor.
+  for (size_t fd = 0; fd < waiters_.size(); ++fd) {
+    Wait* reader = waiters_[fd].reader;
+    if (reader != nullptr && reader->stop_aware_) Resume(*reader, Wake::kStop);
+  }
+}
+
+int EventLoop::TimeoutMs() const {
+  if (timers_.empty()) return -1;
+  const absl::Duration left = timers_.earliest()->deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  // Round up: waking a little early would only cost an empty iteration, but repeatedly.
+  return static_cast<int>(std::min<int64_t>(
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), INT_MAX));
+}
+
+void EventLoop::Run() {
+  while (tasks_.size() > 0) {
+    const int ready = ::epoll_wait(epoll_.get(), events_, kMaxEvents, TimeoutMs());
+    now_ = absl::Now();
+    if (ready < 0 && errno != EINTR) {
+      LogInfo(absl::StrCat("async_server: epoll_wait: ", std::strerror(errno)));
+      std::exit(1);
+    }
+    for (int i = 0; i < ready; ++i) Dispatch(events_[i]);
+    while (!timers_.empty() && timers_.earliest()->deadline <= now_) {
+      Resume(*static_cast<Wait*>(timers_.earliest()), Wake::kTimeout);
+    }
+  }
+}
+
+}  // namespace hs::async

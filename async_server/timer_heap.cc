@@ -1,0 +1,48 @@
+#include "async_server/timer_heap.h"
+
+namespace hs::async {
+
+void TimerHeap::Push(TimerEntry* entry) {
+  heap_.push_back(entry);
+  entry->slot = heap_.size() - 1;
+  SiftUp(entry->slot);
+}
+
+void TimerHeap::Remove(TimerEntry* entry) {
+  const size_t slot = entry->slot;
+  if (slot == TimerEntry::kNotQueued) return;
+  entry->slot = TimerEntry::kNotQueued;
+  TimerEntry* last = heap_.back();
+  heap_.pop_back();
+  if (last == entry) return;
+  // Fill the hole with the last entry, which may belong above or below it.
+  Place(slot, last);
+  SiftUp(slot);
+  SiftDown(last->slot);
+}
+
+void TimerHeap::SiftUp(size_t slot) {
+  TimerEntry* entry = heap_[slot];
+  while (slot > 0) {
+    const size_t parent = (slot - 1) / 2;
+    if (!(entry->deadline < heap_[parent]->deadline)) break;
+    Place(slot, heap_[parent]);
+    slot = parent;
+  }
+  Place(slot, entry);
+}
+
+void TimerHeap::SiftDown(size_t slot) {
+  TimerEntry* entry = heap_[slot];
+  for (;;) {
+    size_t child = 2 * slot + 1;
+    if (child >= heap_.size()) break;
+    if (child + 1 < heap_.size() && heap_[child + 1]->deadline < heap_[child]->deadline) ++child;
+    if (!(heap_[child]->deadline < entry->deadline)) break;
+    Place(slot, heap_[child]);
+    slot = child;
+  }
+  Place(slot, entry);
+}
+
+}  // namespace hs::async
