@@ -17,10 +17,12 @@ namespace {
 absl::Status SendResponse(int fd, const ResponsePlan& plan) {
   const bool has_body = plan.file.valid() || !plan.body.empty();
   // MSG_MORE: the head waits in the kernel for the body, so a small response is one segment.
-  absl::Status status = SendAll(fd, plan.head, /*more=*/has_body);
+  absl::Status status = SendAll(fd, plan.head, /*more=*/has_body, kSendTimeout);
   if (!status.ok()) return status;
-  if (plan.file.valid()) return SendFileAll(fd, plan.file.get(), 0, plan.file_size);
-  return SendAll(fd, plan.body);
+  if (plan.file.valid()) {
+    return SendFileAll(fd, plan.file.get(), 0, plan.file_size, kSendTimeout);
+  }
+  return SendAll(fd, plan.body, /*more=*/false, kSendTimeout);
 }
 
 enum class ReadResult { kData, kClosed, kTimeout, kStop };
@@ -57,7 +59,9 @@ bool KeepAliveAllowed(const ConnectionPolicy& policy) {
 void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot& root,
                      const ConnectionPolicy& policy) {
   const int fd = client.get();
-  SetSendTimeout(fd, kSendTimeout);
+  // Non-blocking: reads and writes wait in poll(), where the timeouts apply -- including a
+  // client that stops reading (SendAll's stall timeout; SO_SNDTIMEO cannot bound that).
+  SetNonBlocking(fd);
   HS_VLOG(fd, "connection opened");
   std::string buffer;
   int answered = 0;

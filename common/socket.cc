@@ -1,6 +1,7 @@
 #include "common/socket.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -10,10 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace hs {
 
@@ -85,28 +88,79 @@ absl::StatusOr<Fd> AcceptClient(int listen_fd, int flags) {
   }
 }
 
-absl::Status SendAll(int fd, std::string_view data, bool more) {
+absl::Time SendStall::Deadline() {
+  int unacknowledged = 0;
+  if (::ioctl(fd_, SIOCOUTQ, &unacknowledged) != 0) unacknowledged = 0;  // not TCP: writes count
+  const int64_t acked = static_cast<int64_t>(sent_) - unacknowledged;
+  if (!watching_ || acked > acked_) {
+    watching_ = true;
+    acked_ = acked;
+    last_ack_ = absl::Now();
+  }
+  return last_ack_ + timeout_;
+}
+
+namespace {
+
+// How often a sender waiting for room asks the stall clock. A peer may acknowledge a little
+// without freeing enough room to wake poll(); the clock learns of it at the next look, so a peer
+// that has stopped reading is dropped between `stall_timeout` and this much later.
+constexpr absl::Duration kStallCheck = absl::Milliseconds(500);
+
+// Waits until `fd` has room in its send buffer; false once the peer has stalled.
+bool WaitForRoom(int fd, SendStall& stall) {
+  for (;;) {
+    const absl::Time deadline = stall.Deadline();
+    int timeout_ms = -1;
+    if (deadline != absl::InfiniteFuture()) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return false;
+      timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(std::min(left, kStallCheck))) + 1;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    const int n = ::poll(&p, 1, timeout_ms);
+    if (n > 0 || (n < 0 && errno != EINTR)) return true;  // room, or an error the write reports
+  }
+}
+
+absl::Status StalledError(absl::Duration timeout) {
+  return absl::DeadlineExceededError(
+      absl::StrCat("the client read nothing for ", absl::FormatDuration(timeout)));
+}
+
+}  // namespace
+
+absl::Status SendAll(int fd, std::string_view data, bool more, absl::Duration stall_timeout) {
   const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+  SendStall stall(fd, stall_timeout);
   while (!data.empty()) {
     ssize_t n = ::send(fd, data.data(), data.size(), flags);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "send");
+    if (n >= 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      stall.Sent(static_cast<size_t>(n));
+      continue;
     }
-    data.remove_prefix(static_cast<size_t>(n));
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return ErrnoStatus(errno, "send");
+    if (!WaitForRoom(fd, stall)) return StalledError(stall_timeout);
   }
   return absl::OkStatus();
 }
 
-absl::Status SendFileAll(int fd, int file_fd, off_t offset, size_t count) {
+absl::Status SendFileAll(int fd, int file_fd, off_t offset, size_t count,
+                         absl::Duration stall_timeout) {
+  SendStall stall(fd, stall_timeout);
   while (count > 0) {
     ssize_t n = ::sendfile(fd, file_fd, &offset, count);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "sendfile");
+    if (n > 0) {
+      count -= static_cast<size_t>(n);
+      stall.Sent(static_cast<size_t>(n));
+      continue;
     }
     if (n == 0) return absl::DataLossError("sendfile: file shrank while sending");
-    count -= static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return ErrnoStatus(errno, "sendfile");
+    if (!WaitForRoom(fd, stall)) return StalledError(stall_timeout);
   }
   return absl::OkStatus();
 }
@@ -129,11 +183,6 @@ WaitResult WaitReadable(int fd, absl::Time deadline, int stop_fd) {
     if (fds[0].revents != 0) return WaitResult::kReady;
     if (stop_fd >= 0 && fds[1].revents != 0) return WaitResult::kStop;
   }
-}
-
-void SetSendTimeout(int fd, absl::Duration timeout) {
-  timeval tv = absl::ToTimeval(timeout);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 void SetNonBlocking(int fd, bool non_blocking) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -47,11 +48,38 @@ int LocalPort(int fd);
 absl::StatusOr<Fd> AcceptClient(int listen_fd, int flags = 0);
 
 // Writes every byte (restarting after EINTR and short writes). `more` sets MSG_MORE so headers
-// and a following sendfile body leave in one segment. Never raises SIGPIPE.
-absl::Status SendAll(int fd, std::string_view data, bool more = false);
+// and a following sendfile body leave in one segment. Never raises SIGPIPE. On a non-blocking
+// socket it waits in poll() while the send buffer is full, and gives up (kDeadlineExceeded) once
+// the peer has acknowledged nothing for `stall_timeout` (see SendStall).
+absl::Status SendAll(int fd, std::string_view data, bool more = false,
+                     absl::Duration stall_timeout = absl::InfiniteDuration());
 
-// sendfile(2) until `count` bytes from `offset` are sent, handling partial writes and EINTR.
-absl::Status SendFileAll(int fd, int file_fd, off_t offset, size_t count);
+// sendfile(2) until `count` bytes from `offset` are sent, handling partial writes and EINTR; on a
+// non-blocking socket it waits and gives up like SendAll.
+absl::Status SendFileAll(int fd, int file_fd, off_t offset, size_t count,
+                         absl::Duration stall_timeout = absl::InfiniteDuration());
+
+// When to give up on a peer that has stopped reading. "A write made progress" proves nothing:
+// while the peer's receive window is closed, the kernel still lets our own send buffer take a
+// little more now and then, so a timeout restarted by every successful write (or SO_SNDTIMEO,
+// which bounds each call, not the stall) can hold a worker for minutes. The peer acknowledging
+// bytes is progress; SendStall watches that (SIOCOUTQ: bytes sent and not yet acknowledged).
+// Report every byte written with Sent(); ask Deadline() when the send buffer is full.
+class SendStall {
+ public:
+  SendStall(int fd, absl::Duration timeout) : fd_(fd), timeout_(timeout) {}
+  void Sent(size_t bytes) { sent_ += bytes; }
+  // `timeout` after the last acknowledgement seen (or after the first call).
+  absl::Time Deadline();
+
+ private:
+  const int fd_;
+  const absl::Duration timeout_;
+  uint64_t sent_ = 0;
+  bool watching_ = false;
+  int64_t acked_ = 0;  // acknowledged bytes, up to a constant (what was queued before us)
+  absl::Time last_ack_;
+};
 
 // Outcome of waiting for a socket to become readable.
 enum class WaitResult { kReady, kTimeout, kStop };
@@ -59,10 +87,6 @@ enum class WaitResult { kReady, kTimeout, kStop };
 // Waits until `fd` is readable, `deadline` passes, or (when `stop_fd` >= 0) `stop_fd` becomes
 // readable. Restarts on EINTR.
 WaitResult WaitReadable(int fd, absl::Time deadline, int stop_fd = -1);
-
-// Makes a blocking send() give up after `timeout` (SO_SNDTIMEO): a client that never reads
-// cannot hold a worker forever.
-void SetSendTimeout(int fd, absl::Duration timeout);
 
 // Closes a connection whose peer may still be sending (an error answer, unread pipelined
 // bytes): a plain close() with unread input makes the kernel send RST, which can destroy the

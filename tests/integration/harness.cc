@@ -49,7 +49,8 @@ void TempDir::Write(const std::string& relative, const std::string& contents) co
   std::ofstream(full, std::ios::binary) << contents;
 }
 
-ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string> args) {
+ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string> args,
+                             std::optional<rlimit> nofile) {
   bool has_port = false;
   for (const std::string& a : args) has_port = has_port || a == "-p" || a.starts_with("--port");
   if (!has_port) args.insert(args.begin(), {"-p", "0"});
@@ -62,6 +63,7 @@ ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string>
     // The server gets its own process group, so a test's kill(-pgid) reaches it and its
     // children the way a terminal's Ctrl-C does, and nothing reaches the test runner.
     ::setpgid(0, 0);
+    if (nofile.has_value() && ::setrlimit(RLIMIT_NOFILE, &*nofile) != 0) ::_exit(126);
     std::vector<char*> argv = {path.data()};
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -193,7 +195,7 @@ Fd Connect(int port) {
     ADD_FAILURE() << "connect to port " << port << ": " << strerror(errno);
     return Fd();
   }
-  timeval tv{10, 0};
+  timeval tv{15, 0};  // beyond the servers' 10 s request timeout, so a 408 arrives first
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;
 }

@@ -2,6 +2,7 @@
 // port from its "listening on port N" line, and talk HTTP to it over real sockets.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <map>
@@ -39,8 +40,10 @@ class ServerProcess {
  public:
   // Starts bin/<binary> with `args` (plus "-p 0" unless args contain -p) and waits for its
   // "listening on port N" line. Fails the test (ADD_FAILURE) and leaves port() == 0 if it
-  // does not appear in time.
-  ServerProcess(const std::string& binary, std::vector<std::string> args);
+  // does not appear in time. `nofile`, when given, becomes the server's RLIMIT_NOFILE (set in the
+  // child before exec), e.g. to see how a model copes with running out of descriptors.
+  ServerProcess(const std::string& binary, std::vector<std::string> args,
+                std::optional<rlimit> nofile = std::nullopt);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
