@@ -3,6 +3,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/exchange.h"
@@ -39,36 +40,50 @@ Task<ReadResult> AsyncSocket::Read(std::string& buffer, absl::Time deadline, boo
   }
 }
 
+// common's WaitForRoom with co_await in place of poll(): false once the client has acknowledged
+// nothing for kSendTimeout (SendStall explains why a successful write is no proof of life).
+Task<bool> AsyncSocket::WaitForRoom(SendStall& stall) {
+  for (;;) {
+    const absl::Time deadline = stall.Deadline();
+    if (deadline <= loop_.Now()) co_return false;
+    const Wake wake =
+        co_await loop_.Writable(fd_.get(), std::min(deadline, loop_.Now() + kStallCheck));
+    if (wake == Wake::kReady) co_return true;
+  }
+}
+
 Task<absl::Status> AsyncSocket::Send(std::string_view data, bool more) {
   const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+  SendStall stall(fd_.get(), kSendTimeout);
   while (!data.empty()) {
     const ssize_t n = ::send(fd_.get(), data.data(), data.size(), flags);
     if (n >= 0) {
       data.remove_prefix(static_cast<size_t>(n));
+      stall.Sent(static_cast<size_t>(n));
       continue;
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN) co_return absl::ErrnoToStatus(errno, "send");
     // The socket buffer is full: the client has not read what we sent yet.
-    const Wake wake = co_await loop_.Writable(fd_.get(), loop_.Now() + kSendTimeout);
-    if (wake == Wake::kTimeout) co_return absl::DeadlineExceededError("send timeout");
+    if (!co_await WaitForRoom(stall)) co_return StalledError(kSendTimeout);
   }
   co_return absl::OkStatus();
 }
 
 Task<absl::Status> AsyncSocket::SendFile(int file_fd, size_t count) {
   off_t offset = 0;
+  SendStall stall(fd_.get(), kSendTimeout);
   while (count > 0) {
     const ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);
     if (n > 0) {
       count -= static_cast<size_t>(n);
+      stall.Sent(static_cast<size_t>(n));
       continue;
     }
     if (n == 0) co_return absl::DataLossError("sendfile: file shrank while sending");
     if (errno == EINTR) continue;
     if (errno != EAGAIN) co_return absl::ErrnoToStatus(errno, "sendfile");
-    const Wake wake = co_await loop_.Writable(fd_.get(), loop_.Now() + kSendTimeout);
-    if (wake == Wake::kTimeout) co_return absl::DeadlineExceededError("send timeout");
+    if (!co_await WaitForRoom(stall)) co_return StalledError(kSendTimeout);
   }
   co_return absl::OkStatus();
 }

@@ -37,7 +37,8 @@ class AsyncSocket {
   Task<ReadResult> Read(std::string& buffer, absl::Time deadline, bool stop_aware);
 
   // Every byte of `data`; `more` sets MSG_MORE (the head waits in the kernel for the body, so a
-  // small response leaves as one segment). Fails after kSendTimeout without progress.
+  // small response leaves as one segment). Fails once the client has acknowledged nothing for
+  // kSendTimeout (see SendStall in common/socket.h).
   Task<absl::Status> Send(std::string_view data, bool more = false);
   // `count` bytes of `file_fd` from its start with sendfile(2); same timeout.
   Task<absl::Status> SendFile(int file_fd, size_t count);
@@ -47,6 +48,9 @@ class AsyncSocket {
   Task<> LingeringClose();
 
  private:
+  // Waits for room in the send buffer; false once the client has stalled.
+  Task<bool> WaitForRoom(SendStall& stall);
+
   EventLoop& loop_;
   Fd fd_;
   bool watched_;

@@ -22,10 +22,12 @@ EventLoop::Wait::Wait(EventLoop& loop, int fd, bool output, absl::Time until, bo
 }
 
 bool EventLoop::Wait::await_ready() noexcept {
-  if (fd_ >= 0 && !output_ && static_cast<size_t>(fd_) < loop_.waiters_.size() &&
-      std::exchange(loop_.waiters_[fd_].missed_input, false)) {
-    wake_ = Wake::kReady;  // the edge came before we waited: it will not come again
-    return true;
+  if (fd_ >= 0 && !output_ && static_cast<size_t>(fd_) < loop_.waiters_.size()) {
+    Waiters& slot = loop_.waiters_[fd_];
+    if (std::exchange(slot.missed_input, false) || slot.hung_up) {
+      wake_ = Wake::kReady;  // the edge came before we waited: it will not come again
+      return true;
+    }
   }
   if (stop_aware_ && ShutdownRequested()) {
     wake_ = Wake::kStop;
@@ -59,7 +61,7 @@ EventLoop::~EventLoop() = default;
 bool EventLoop::Watch(int fd) {
   if (static_cast<size_t>(fd) >= waiters_.size()) waiters_.resize(fd + 1 + fd / 2);
   waiters_[fd] = {};
-  epoll_event event{.events = EPOLLIN | EPOLLOUT | EPOLLET, .data = {.fd = fd}};
+  epoll_event event{.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data = {.fd = fd}};
   return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
@@ -102,8 +104,12 @@ void EventLoop::Dispatch(const epoll_event& event) {
   if (fd == shutdown_fd_) return BeginShutdown();
   // Look the slot up again after each resume: the resumed coroutine may have accepted
   // connections (growing waiters_) or closed this fd.
-  const uint32_t input = EPOLLIN | EPOLLERR | EPOLLHUP;
+  const uint32_t hang_up = EPOLLRDHUP | EPOLLERR | EPOLLHUP;
+  const uint32_t input = EPOLLIN | hang_up;
   const uint32_t output = EPOLLOUT | EPOLLERR | EPOLLHUP;
+  if ((event.events & hang_up) && static_cast<size_t>(fd) < waiters_.size()) {
+    waiters_[fd].hung_up = true;
+  }
   if ((event.events & input) && static_cast<size_t>(fd) < waiters_.size()) {
     if (Wait* reader = waiters_[fd].reader) {
       Resume(*reader, Wake::kReady);

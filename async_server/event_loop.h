@@ -11,7 +11,8 @@
 // (EPOLLIN | EPOLLOUT | EPOLLET), and never touched again -- no epoll_ctl per request. An edge
 // is reported once, so: a coroutine waits only after its system call said EAGAIN (or a short
 // read emptied the socket), and an input edge that arrives while nobody is reading (a client
-// pipelining during a -d delay) is remembered, so the next Readable wait returns at once.
+// pipelining during a -d delay) is remembered, so the next Readable wait returns at once; so is
+// the peer hanging up (EPOLLRDHUP), which may arrive in the same edge as its last bytes.
 // Level-triggered would need neither rule, but a socket with unread bytes and nobody reading,
 // or writable with nothing to send, would then be reported on every epoll_wait -- a busy loop --
 // unless interest were switched on and off with epoll_ctl around every wait.
@@ -103,6 +104,10 @@ class EventLoop {
     Wait* reader = nullptr;
     Wait* writer = nullptr;
     bool missed_input = false;  // an input edge came while no reader waited
+    // The peer shut its side (EPOLLRDHUP) or the socket failed: every later read wait returns
+    // at once. Needed because one edge can carry both the last bytes and the FIN, and a read
+    // that drains the bytes cannot tell that the FIN is queued behind them.
+    bool hung_up = false;
   };
   static constexpr int kMaxEvents = 256;
 

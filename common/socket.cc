@@ -100,12 +100,12 @@ absl::Time SendStall::Deadline() {
   return last_ack_ + timeout_;
 }
 
-namespace {
+absl::Status StalledError(absl::Duration timeout) {
+  return absl::DeadlineExceededError(
+      absl::StrCat("the client read nothing for ", absl::FormatDuration(timeout)));
+}
 
-// How often a sender waiting for room asks the stall clock. A peer may acknowledge a little
-// without freeing enough room to wake poll(); the clock learns of it at the next look, so a peer
-// that has stopped reading is dropped between `stall_timeout` and this much later.
-constexpr absl::Duration kStallCheck = absl::Milliseconds(500);
+namespace {
 
 // Waits until `fd` has room in its send buffer; false once the peer has stalled.
 bool WaitForRoom(int fd, SendStall& stall) {
@@ -121,11 +121,6 @@ bool WaitForRoom(int fd, SendStall& stall) {
     const int n = ::poll(&p, 1, timeout_ms);
     if (n > 0 || (n < 0 && errno != EINTR)) return true;  // room, or an error the write reports
   }
-}
-
-absl::Status StalledError(absl::Duration timeout) {
-  return absl::DeadlineExceededError(
-      absl::StrCat("the client read nothing for ", absl::FormatDuration(timeout)));
 }
 
 }  // namespace

@@ -81,6 +81,14 @@ class SendStall {
   absl::Time last_ack_;
 };
 
+// How often a sender waiting for room asks SendStall. A peer may acknowledge a little without
+// freeing enough room to report the socket writable; the clock learns of it at the next look, so
+// a peer that has stopped reading is dropped between the stall timeout and this much later.
+inline constexpr absl::Duration kStallCheck = absl::Milliseconds(500);
+
+// The error a sender returns when SendStall's deadline has passed.
+absl::Status StalledError(absl::Duration timeout);
+
 // Outcome of waiting for a socket to become readable.
 enum class WaitResult { kReady, kTimeout, kStop };
 

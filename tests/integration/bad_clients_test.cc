@@ -144,16 +144,6 @@ std::vector<pid_t> LiveChildren(pid_t pid) {
   return live;
 }
 
-int OpenFds(pid_t pid) {
-  int count = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); ++it) {
-    ++count;
-  }
-  return count;
-}
-
 // What each descriptor of the server (and its children) is, for failure messages.
 std::string DescribeFds(pid_t server) {
   std::string out;

@@ -296,12 +296,6 @@ TEST_F(ModelBookkeepingTest, ThreadServerJoinsFinishedThreadsAsItRuns) {
       << mappings() - before << " new mappings after 40 connections: are finished threads joined?";
 }
 
-// Threads the sanitizer runtime adds to a process: ThreadSanitizer runs a background thread.
-int RuntimeThreads(pid_t pid) {
-  std::string maps = ReadFile("/proc/" + std::to_string(pid) + "/maps");
-  return maps.find("/libtsan.so") != std::string::npos ? 1 : 0;
-}
-
 TEST_F(ModelBookkeepingTest, ThreadPoolHasWorkersPlusTheAcceptorAndNoMore) {
   ServerProcess server = Start("thread_pool_server", {"--workers", "3"});
   // The workers start before the acceptor: once a request is answered, all threads exist.

@@ -321,4 +321,19 @@ int ZombieChildren(pid_t pid) {
   return zombies;
 }
 
+int OpenFds(pid_t pid) {
+  int count = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); ++it) {
+    ++count;
+  }
+  return count;
+}
+
+int RuntimeThreads(pid_t pid) {
+  std::string maps = ReadFile("/proc/" + std::to_string(pid) + "/maps");
+  return maps.find("/libtsan.so") != std::string::npos ? 1 : 0;
+}
+
 }  // namespace hs::testing

@@ -101,5 +101,9 @@ int ThreadCount(pid_t pid);
 std::vector<pid_t> ChildPids(pid_t pid);
 // Zombie children (state Z) of `pid`.
 int ZombieChildren(pid_t pid);
+// Descriptors the process holds open (/proc/PID/fd).
+int OpenFds(pid_t pid);
+// Threads a sanitizer runtime adds to a process: ThreadSanitizer runs a background thread.
+int RuntimeThreads(pid_t pid);
 
 }  // namespace hs::testing
