@@ -825,4 +825,18 @@ def write(d: dict, output: Path) -> None:
     parts += [sharing, ""] if sharing else [""]
     if d.get("notes"):
         parts += [f"- {n}" for n in d["notes"]] + [""]
-    output.write_text("\n".join(parts).rstrip() + "\n")
+    text = "\n".join(parts).rstrip() + "\n"
+    output.write_text(text + kept_soak_section(output))
+
+
+# make soak (tests/soak.py) owns the region between these markers; make bench keeps it.
+SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
+
+
+def kept_soak_section(output: Path) -> str:
+    """The soak section of the file being replaced ("" if none), to append after the new text."""
+    old = output.read_text() if output.exists() else ""
+    if SOAK_BEGIN not in old or SOAK_END not in old:
+        return ""
+    section = old[old.index(SOAK_BEGIN):old.index(SOAK_END) + len(SOAK_END)]
+    return "\n" + section + "\n"

@@ -41,34 +41,6 @@ const std::vector<Model> kBlockingModels = {
     {"process_pool_server", true},
 };
 
-// Polls `condition` every 10 ms until it holds or `timeout` passes.
-bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-}
-
-// The fields after the command name in /proc/PID/stat: state, ppid, pgrp, ... (none if gone).
-std::vector<std::string> StatFields(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= stat.size()) return {};
-  return absl::StrSplit(stat.substr(paren + 2), ' ');
-}
-
-// Children of `pid` that are running (not zombies waiting to be reaped).
-std::vector<pid_t> LiveChildren(pid_t pid) {
-  std::vector<pid_t> live;
-  for (pid_t child : ChildPids(pid)) {
-    std::vector<std::string> fields = StatFields(child);
-    if (!fields.empty() && fields[0] != "Z") live.push_back(child);
-  }
-  return live;
-}
-
 // Every process in process group `pgid`, zombies included.
 std::vector<pid_t> ProcessGroup(pid_t pgid) {
   std::vector<pid_t> members;
@@ -81,13 +53,6 @@ std::vector<pid_t> ProcessGroup(pid_t pgid) {
     if (fields.size() > 2 && fields[2] == std::to_string(pgid)) members.push_back(pid);
   }
   return members;
-}
-
-// One request on a fresh connection, without failing the test when the server drops it.
-std::optional<HttpResponse> TryFetch(int port, const std::string& request) {
-  Fd fd = Connect(port);
-  if (!fd || !SendAll(fd.get(), request).ok()) return std::nullopt;
-  return ReadResponse(fd.get());
 }
 
 // `n` clients connect and send at once; returns every response (nullopt: none arrived).
@@ -320,44 +285,6 @@ TEST_F(ModelBookkeepingTest, ThreadPoolAnswersMoreClientsThanWorkers) {
   }
   // Two at a time: four rounds of 0.5 s. Less would mean more than two workers.
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(1900));
-}
-
-TEST_F(ModelBookkeepingTest, ProcessPoolReplacesAKilledWorkerWithinASecond) {
-  ServerProcess server = Start("process_pool_server", {"--workers", "2"});
-  std::vector<pid_t> workers;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        workers = LiveChildren(server.pid());
-        return workers.size() == 2;
-      },
-      absl::Seconds(2)));
-
-  std::atomic<bool> stop{false};
-  std::atomic<int> answered{0};
-  std::atomic<int> dropped{0};
-  std::thread client([&] {
-    while (!stop) {
-      auto r = TryFetch(server.port(), Get("/index.html"));
-      ++(r.has_value() && r->status == 200 ? answered : dropped);
-    }
-  });
-  EXPECT_TRUE(Eventually([&] { return answered >= 20; }, absl::Seconds(2)));
-
-  const pid_t victim = workers[0];
-  ASSERT_EQ(::kill(victim, SIGKILL), 0);
-  EXPECT_TRUE(Eventually(
-      [&] {
-        std::vector<pid_t> now = LiveChildren(server.pid());
-        return now.size() == 2 && std::find(now.begin(), now.end(), victim) == now.end();
-      },
-      absl::Seconds(1)))
-      << "the pool was not restored to two workers within a second";
-  const int before = answered;
-  EXPECT_TRUE(Eventually([&] { return answered >= before + 20; }, absl::Seconds(2)))
-      << "service did not continue";
-  stop = true;
-  client.join();
-  EXPECT_LE(dropped, 1) << "only the connection the killed worker held may be lost";
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -186,17 +187,8 @@ std::string HttpResponse::Header(const std::string& lower_name) const {
 }
 
 Fd Connect(int port) {
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ADD_FAILURE() << "connect to port " << port << ": " << strerror(errno);
-    return Fd();
-  }
-  timeval tv{15, 0};  // beyond the servers' 10 s request timeout, so a 408 arrives first
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  Fd fd = ConnectQuietly(port);
+  if (!fd) ADD_FAILURE() << "connect to port " << port << ": " << strerror(errno);
   return fd;
 }
 
@@ -334,6 +326,70 @@ int OpenFds(pid_t pid) {
 int RuntimeThreads(pid_t pid) {
   std::string maps = ReadFile("/proc/" + std::to_string(pid) + "/maps");
   return maps.find("/libtsan.so") != std::string::npos ? 1 : 0;
+}
+
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+Fd ConnectQuietly(int port, int receive_buffer) {
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (receive_buffer > 0) {
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return Fd();
+  timeval tv{15, 0};  // beyond the servers' 10 s request timeout, so a 408 arrives first
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::optional<HttpResponse> TryFetch(int port, const std::string& request) {
+  Fd fd = ConnectQuietly(port);
+  if (!fd || !SendAll(fd.get(), request).ok()) return std::nullopt;
+  return ReadResponse(fd.get());
+}
+
+bool Readable(int fd, absl::Duration wait) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) == 1;
+}
+
+size_t ReadToEnd(int fd, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  char chunk[65536];
+  size_t total = 0;
+  while (absl::Now() < deadline && Readable(fd, deadline - absl::Now())) {
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    total += static_cast<size_t>(n);
+  }
+  return total;
+}
+
+std::vector<std::string> StatFields(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return {};
+  return absl::StrSplit(stat.substr(paren + 2), ' ');
+}
+
+std::vector<pid_t> LiveChildren(pid_t pid) {
+  std::vector<pid_t> live;
+  for (pid_t child : ChildPids(pid)) {
+    std::vector<std::string> fields = StatFields(child);
+    if (!fields.empty() && fields[0] != "Z") live.push_back(child);
+  }
+  return live;
 }
 
 }  // namespace hs::testing

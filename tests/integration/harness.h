@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,14 @@
 #include "common/socket.h"
 
 namespace hs::testing {
+
+// True in the sanitizer builds (make asan, make tsan), where the servers run several times
+// slower and allocate more: long loops shrink there, and memory budgets do not apply.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
 
 // Directory of the built server binaries (HS_BIN_DIR env var, else the compiled-in bin/).
 std::string BinDir();
@@ -82,8 +91,13 @@ struct HttpResponse {
   std::string Header(const std::string& lower_name) const;
 };
 
-// Connects to 127.0.0.1:port (blocking socket, 10 s receive timeout).
+// Connects to 127.0.0.1:port (blocking socket, 15 s receive timeout); a refused connection
+// fails the test.
 Fd Connect(int port);
+// The same without failing the test when that is refused (an empty Fd; some tests expect
+// trouble). `receive_buffer` > 0 shrinks the receive buffer before the handshake, so a response
+// backs up in the server after a few KB.
+Fd ConnectQuietly(int port, int receive_buffer = 0);
 void SendRaw(int fd, const std::string& bytes);
 // Reads one response (head + Content-Length body; no body for HEAD or when `head_only`).
 // Returns nullopt when the connection closes before a full response arrives.
@@ -92,6 +106,12 @@ std::optional<HttpResponse> ReadResponse(int fd, bool head_only = false);
 bool PeerClosed(int fd, absl::Duration wait = absl::Seconds(2));
 // One request on a fresh connection.
 std::optional<HttpResponse> Fetch(int port, const std::string& request, bool head_only = false);
+// One request on a fresh connection; nullopt (not a test failure) when the server drops it.
+std::optional<HttpResponse> TryFetch(int port, const std::string& request);
+// True when `fd` has something to read (or EOF) within `wait`.
+bool Readable(int fd, absl::Duration wait);
+// Reads until EOF, a reset or `timeout`; returns the byte count.
+size_t ReadToEnd(int fd, absl::Duration timeout);
 std::string Get(const std::string& path, bool close = true);  // "GET path HTTP/1.1\r\nHost..."
 
 // Reads a file into a string.
@@ -99,8 +119,14 @@ std::string ReadFile(const std::string& path);
 // Number of threads of a process (/proc/PID/task), and the pids of its children.
 int ThreadCount(pid_t pid);
 std::vector<pid_t> ChildPids(pid_t pid);
+// The fields after the command name in /proc/PID/stat: state, ppid, ... (empty if gone).
+std::vector<std::string> StatFields(pid_t pid);
+// Children of `pid` that are running (not zombies waiting to be reaped).
+std::vector<pid_t> LiveChildren(pid_t pid);
 // Zombie children (state Z) of `pid`.
 int ZombieChildren(pid_t pid);
+// Polls `condition` every 10 ms until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout);
 // Descriptors the process holds open (/proc/PID/fd).
 int OpenFds(pid_t pid);
 // Threads a sanitizer runtime adds to a process: ThreadSanitizer runs a background thread.
