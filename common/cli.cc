@@ -41,7 +41,8 @@ cxxopts::Options BuildOptions(const CommandLineSpec& spec) {
   if (spec.accepts_concurrency) absl::StrAppend(&usage, " [-c ", ModelChoices(), "]");
   if (spec.accepts_workers) absl::StrAppend(&usage, " [--workers N]");
   options.custom_help(usage);
-  options.add_options()                                               //
+  options.set_width(100);  // one line per flag, as in the lab's usage text
+  options.add_options()    //
       ("h,help", "show this help message and exit")                   //
       ("p,port", "Port to bind to (0 picks a free one)",              //
        cxxopts::value<std::string>()->default_value("8085"), "PORT")  //
@@ -51,7 +52,8 @@ cxxopts::Options BuildOptions(const CommandLineSpec& spec) {
       ("f,folder", "Folder from where to serve from.",
        cxxopts::value<std::string>()->default_value("."), "FOLDER");
   if (spec.accepts_concurrency) {
-    options.add_options()("c,concurrency", absl::StrCat("Concurrency methodology ", ModelChoices()),
+    // The choices are in the usage line above.
+    options.add_options()("c,concurrency", "Concurrency methodology.",
                           cxxopts::value<std::string>()->default_value("thread"), "MODEL");
   }
   if (spec.accepts_workers) {

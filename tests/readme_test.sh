@@ -4,7 +4,11 @@
 #  - every ```sh block preceded by a `<!-- readme-test: ... -->` marker runs as written, except
 #    that port 8085 becomes a free port (so a server you left running does not break the test).
 #    Marker fields: min=S / max=S bound the seconds `time` reports; expect='TEXT' must appear in
-#    the output. Every block must exit 0.
+#    the output, reject='TEXT' must not; replace='FROM=>TO' edits the code first (a 30 s run
+#    becomes 2 s). Port 8084 (the lab's benchmark port) is swapped like 8085. Every block must
+#    exit 0;
+#  - every ``` block preceded by `<!-- readme-test-output: COMMAND -->` must be exactly what
+#    COMMAND prints (the help text shown in the README is the real one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -44,7 +48,12 @@ PY
 for script in "$blocks"/*.sh; do
   marker="${script%.sh}.marker"
   port=$(free_port)
-  code=$(sed "s/8085/$port/g; s#bin/#$BIN/#g" "$script")
+  code=$(sed "s/808[45]/$port/g; s#bin/#$BIN/#g" "$script")
+  while IFS= read -r field; do
+    [[ $field == replace=* ]] || continue
+    field=${field#replace=}
+    code=${code//"${field%%=>*}"/"${field#*=>}"}
+  done <"$marker"
   output=$(cd "$PWD" && TIMEFORMAT=%R timeout 60 bash -c "$code" 2>&1)
   status=$?
   name=$(head -1 "$script" | cut -c1-60)
@@ -61,9 +70,30 @@ for script in "$blocks"/*.sh; do
       max) python3 -c "import sys; sys.exit(0 if float('${seconds:-999}') <= $value else 1)" ||
              { ok=0; fail "[$name] took ${seconds:-?} s, expected <= $value"; } ;;
       expect) grep -qF -- "$value" <<<"$output" || { ok=0; fail "[$name] output lacks '$value'"; } ;;
+      reject) grep -qF -- "$value" <<<"$output" && { ok=0; fail "[$name] output has '$value'"; } ;;
     esac
   done <"$marker"
   if [[ $ok -eq 1 ]]; then passed=$((passed + 1)); else echo "$output"; fi
 done
+# 3. the blocks that show a command's output
+python3 - "$blocks" <<'PY'
+import pathlib, re, sys
+out = pathlib.Path(sys.argv[1])
+text = pathlib.Path("README.md").read_text()
+pattern = re.compile(r"<!-- readme-test-output:(.*?)-->\s*```\n(.*?)```", re.S)
+for i, (command, shown) in enumerate(pattern.findall(text)):
+    (out / f"out{i:02d}.cmd").write_text(command.strip())
+    (out / f"out{i:02d}.shown").write_text(shown)
+PY
+for cmd in "$blocks"/out*.cmd; do
+  [[ -e $cmd ]] || continue
+  command=$(sed "s#^bin/#$BIN/#" "$cmd")
+  if diff -u "${cmd%.cmd}.shown" <(bash -c "$command" 2>&1) >"$blocks/diff"; then
+    passed=$((passed + 1))
+  else
+    fail "the README's output of '$(cat "$cmd")' differs from what it prints:"; cat "$blocks/diff"
+  fi
+done
+
 echo "readme: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
