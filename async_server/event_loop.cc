@@ -24,7 +24,9 @@ EventLoop::Wait::Wait(EventLoop& loop, int fd, bool output, absl::Time until, bo
 bool EventLoop::Wait::await_ready() noexcept {
   if (fd_ >= 0 && !output_ && static_cast<size_t>(fd_) < loop_.waiters_.size()) {
     Waiters& slot = loop_.waiters_[fd_];
-    if (std::exchange(slot.missed_input, false) || slot.hung_up) {
+    // One flag per wait, missed input first: a wait that consumed both could read the bytes
+    // and then wait for the FIN behind them forever.
+    if (std::exchange(slot.missed_input, false) || std::exchange(slot.hung_up, false)) {
       wake_ = Wake::kReady;  // the edge came before we waited: it will not come again
       return true;
     }

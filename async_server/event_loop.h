@@ -104,9 +104,11 @@ class EventLoop {
     Wait* reader = nullptr;
     Wait* writer = nullptr;
     bool missed_input = false;  // an input edge came while no reader waited
-    // The peer shut its side (EPOLLRDHUP) or the socket failed: every later read wait returns
-    // at once. Needed because one edge can carry both the last bytes and the FIN, and a read
-    // that drains the bytes cannot tell that the FIN is queued behind them.
+    // The peer shut its side (EPOLLRDHUP) or the socket failed: the next read wait after the
+    // one that takes missed_input returns at once. Needed because one edge can carry both the
+    // last bytes and the FIN, and a read that drains the bytes cannot tell that the FIN is
+    // queued behind them. One-shot, not sticky: a stale event of a closed fd whose number was
+    // reused must cost one EAGAIN, not make every wait of the new connection return at once.
     bool hung_up = false;
   };
   static constexpr int kMaxEvents = 256;

@@ -79,14 +79,6 @@ int64_t DataKb(pid_t pid) {
   return -1;
 }
 
-void ExpectExitZero(ServerProcess& server, absl::Duration within) {
-  auto status = server.WaitExit(within);
-  ASSERT_TRUE(status.has_value()) << "server did not exit";
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-      << "wait status " << *status << "\n"
-      << server.Stderr();  // (make asan files sanitizer reports in build/asan/reports)
-}
-
 TEST_F(AsyncServerTest, HoldsThousandsOfIdleConnectionsAndStillAnswersAtOnce) {
   // Both processes need one descriptor per connection; the server raises its own soft limit to
   // the hard limit, the test does the same here.

@@ -38,7 +38,6 @@ namespace {
 
 constexpr size_t kBigSize = 5 * 1024 * 1024;    // read partly, then abandoned
 constexpr size_t kHugeSize = 20 * 1024 * 1024;  // far more than the socket buffers hold
-const std::string kPage(1500, 'p');
 
 struct Model {
   std::string binary;
@@ -123,39 +122,17 @@ double CpuShare(pid_t pid, absl::Duration window) {
          absl::ToDoubleSeconds(absl::Now() - start);
 }
 
-bool StillRunning(ServerProcess& server) {
-  return !server.WaitExit(absl::Milliseconds(1)).has_value();
-}
-
-void ExpectExitZero(ServerProcess& server, absl::Duration within) {
-  auto status = server.WaitExit(within);
-  ASSERT_TRUE(status.has_value()) << "server did not exit after SIGINT";
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "wait status " << *status;
-}
-
 // A document root with known bytes; the big files only where a test asks for them.
-class Site {
+// PageSite plus the big files some tests ask for.
+class Site : public PageSite {
  public:
-  Site() {
-    dir_.Write("index.html", "<p>index</p>\n");
-    dir_.Write("page.html", kPage);
-  }
-  const std::string& root() const { return dir_.path(); }
   // big.bin: kBigSize pseudo-random bytes (so a misplaced chunk cannot go unnoticed).
   std::string AddBig() {
-    std::string big(kBigSize, '\0');
-    uint32_t x = 12345;
-    for (char& c : big) {
-      x = x * 1103515245 + 12345;
-      c = static_cast<char>(x >> 16);
-    }
-    dir_.Write("big.bin", big);
+    std::string big = PseudoRandomBytes(kBigSize);
+    Write("big.bin", big);
     return big;
   }
-  void AddHuge() { dir_.Write("huge.bin", std::string(kHugeSize, 'h')); }
-
- private:
-  TempDir dir_;
+  void AddHuge() { Write("huge.bin", std::string(kHugeSize, 'h')); }
 };
 
 class BadClientTest : public ::testing::TestWithParam<Model> {

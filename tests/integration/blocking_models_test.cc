@@ -25,8 +25,6 @@
 namespace hs::testing {
 namespace {
 
-const std::string kPage(1500, 'p');
-
 struct Model {
   std::string binary;
   bool pool;  // takes --workers
@@ -66,18 +64,6 @@ std::vector<std::optional<HttpResponse>> FetchConcurrently(int port, int n) {
   return responses;
 }
 
-class Site {
- public:
-  Site() {
-    dir_.Write("index.html", "<p>index</p>\n");
-    dir_.Write("page.html", kPage);
-  }
-  const std::string& root() const { return dir_.path(); }
-
- private:
-  TempDir dir_;
-};
-
 class ModelTest : public ::testing::TestWithParam<Model> {
  protected:
   // Starts the model; pools get `workers` workers, so results do not depend on the core count.
@@ -115,7 +101,7 @@ class ModelTest : public ::testing::TestWithParam<Model> {
     EXPECT_EQ(server.Stderr(), "listening on port " + std::to_string(server.port()) + "\n");
   }
 
-  Site site_;
+  PageSite site_;
 };
 
 using DelayTest = ModelTest;
@@ -208,7 +194,7 @@ class ModelBookkeepingTest : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     return ServerProcess(binary, args);
   }
-  Site site_;
+  PageSite site_;
 };
 
 TEST_F(ModelBookkeepingTest, ProcessServerLeavesNoZombiesAfter200Connections) {

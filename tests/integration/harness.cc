@@ -392,4 +392,26 @@ std::vector<pid_t> LiveChildren(pid_t pid) {
   return live;
 }
 
+std::string PseudoRandomBytes(size_t size) {
+  std::string bytes(size, '\0');
+  uint32_t x = 12345;
+  for (char& c : bytes) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 16);
+  }
+  return bytes;
+}
+
+bool StillRunning(ServerProcess& server) {
+  return !server.WaitExit(absl::Milliseconds(1)).has_value();
+}
+
+void ExpectExitZero(ServerProcess& server, absl::Duration within) {
+  auto status = server.WaitExit(within);
+  ASSERT_TRUE(status.has_value()) << "server did not exit";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << "wait status " << *status << "\n"
+      << server.Stderr();  // (make asan files sanitizer reports in build/asan/reports)
+}
+
 }  // namespace hs::testing

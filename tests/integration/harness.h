@@ -43,6 +43,26 @@ class TempDir {
   std::string path_;
 };
 
+// A document root holding index.html and page.html (kPage: 1,500 bytes, about one TCP segment).
+inline const std::string kPage(1500, 'p');
+class PageSite {
+ public:
+  PageSite() {
+    dir_.Write("index.html", "<p>index</p>\n");
+    dir_.Write("page.html", kPage);
+  }
+  const std::string& root() const { return dir_.path(); }
+  void Write(const std::string& relative, const std::string& contents) const {
+    dir_.Write(relative, contents);
+  }
+
+ private:
+  TempDir dir_;
+};
+
+// `size` bytes from a fixed linear congruential sequence: a misplaced chunk cannot go unnoticed.
+std::string PseudoRandomBytes(size_t size);
+
 // A server binary running as a child process. Killed (SIGKILL) and reaped on destruction if it
 // is still running.
 class ServerProcess {
@@ -125,6 +145,10 @@ std::vector<std::string> StatFields(pid_t pid);
 std::vector<pid_t> LiveChildren(pid_t pid);
 // Zombie children (state Z) of `pid`.
 int ZombieChildren(pid_t pid);
+// The server has not exited.
+bool StillRunning(ServerProcess& server);
+// The server exits within `within` with status 0 (its stderr is shown otherwise).
+void ExpectExitZero(ServerProcess& server, absl::Duration within);
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout);
 // Descriptors the process holds open (/proc/PID/fd).

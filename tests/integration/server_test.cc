@@ -36,13 +36,7 @@ class Site {
     dir_.Write("page.html", std::string(1500, 'p'));
     dir_.Write("img/pic.png", std::string("\x89PNG\r\n\x1a\n", 8) + std::string(100, '\0'));
     dir_.Write("sub/index.html", "sub index\n");
-    std::string big(5 * 1024 * 1024, '\0');
-    uint32_t x = 12345;
-    for (char& c : big) {
-      x = x * 1103515245 + 12345;
-      c = static_cast<char>(x >> 16);
-    }
-    dir_.Write("big.bin", big);
+    dir_.Write("big.bin", PseudoRandomBytes(5 * 1024 * 1024));
     secret_.Write("secret.txt", "TOP SECRET\n");
   }
   const std::string& root() const { return dir_.path(); }
