@@ -28,6 +28,7 @@
 #include <ctime>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -204,6 +205,23 @@ std::string LastModified(time_t mtime) {
     cached_mtime = mtime;
   }
   return cached;
+}
+
+// A conditional GET or HEAD (RFC 9110 13.1.3): the client's cached copy is current when the file
+// has not changed since the If-Modified-Since date it sends (our own Last-Modified, echoed back
+// by a browser revalidating its cache). An unparsable date is ignored, and so is the whole header
+// when If-None-Match is present: entity tags take precedence, and we issue none, so none match.
+bool NotModified(const HttpRequest& request, time_t mtime) {
+  const std::optional<std::string_view> since = request.Header("If-Modified-Since");
+  if (!since || request.Header("If-None-Match")) return false;
+  const std::optional<absl::Time> date = ParseHttpDate(*since);
+  return date && absl::FromTimeT(mtime) <= *date;
+}
+
+// 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110
+// 15.4.5); Content-Length may stay, as the length a 200 would have had (RFC 9110 8.6).
+ResponsePlan NotModifiedReply(size_t size, const ReplyOptions& reply, ExtraHeaders extra) {
+  return MakePlan(304, reply, /*content_type=*/"", size, std::move(extra));
 }
 
 // pchar of RFC 3986 (plus '/'): everything else, including '%' itself and CR/LF, is escaped so a
@@ -392,8 +410,10 @@ ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
 
   ExtraHeaders extra;
   extra.emplace_back("Last-Modified", LastModified(st.st_mtim.tv_sec));
-  return FileReply(200, std::move(file), static_cast<size_t>(st.st_size), reply,
-                   MimeType(target.path), std::move(extra));
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (NotModified(request, st.st_mtim.tv_sec))
+    return NotModifiedReply(size, reply, std::move(extra));
+  return FileReply(200, std::move(file), size, reply, MimeType(target.path), std::move(extra));
 }
 
 ResponsePlan ErrorResponse(int status, int version_minor) {

@@ -70,6 +70,18 @@ std::string HttpDate(absl::Time t) {
   return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", t, absl::UTCTimeZone());
 }
 
+std::optional<absl::Time> ParseHttpDate(std::string_view value) {
+  static constexpr const char* kForms[] = {"%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
+                                           "%A, %d-%b-%y %H:%M:%S GMT",  // RFC 850
+                                           "%a %b %e %H:%M:%S %Y"};      // asctime
+  const std::string text(value);
+  for (const char* form : kForms) {
+    absl::Time t;
+    if (absl::ParseTime(form, text, absl::UTCTimeZone(), &t, nullptr)) return t;
+  }
+  return std::nullopt;
+}
+
 const std::string& CurrentHttpDate() {
   thread_local int64_t cached_second = std::numeric_limits<int64_t>::min();
   thread_local std::string cached_date;

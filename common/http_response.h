@@ -1,6 +1,7 @@
 // Response serialisation: status line and headers as one string, ready for SendAll().
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,11 @@ std::string_view ReasonPhrase(int status);
 
 // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7).
 std::string HttpDate(absl::Time t);
+
+// An HTTP-date in any of the three forms a recipient must accept (RFC 9110 5.6.7): IMF-fixdate
+// "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" and asctime
+// "Sun Nov  6 08:49:37 1994". nullopt for anything else (the caller ignores such a header).
+std::optional<absl::Time> ParseHttpDate(std::string_view value);
 
 // The Date header value for now; formatted at most once per second per thread.
 const std::string& CurrentHttpDate();

@@ -233,7 +233,10 @@ std::optional<HttpResponse> ReadResponse(int fd, bool head_only) {
     response.headers[name] = std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
   }
   size_t length = 0;
-  if (!head_only) absl::SimpleAtoi(response.Header("content-length"), &length);
+  // A 304 never has a body (RFC 9112 6.3); its Content-Length is the one a 200 would have had.
+  if (!head_only && response.status != 304) {
+    absl::SimpleAtoi(response.Header("content-length"), &length);
+  }
   const size_t total = end + 4 + length;
   if (!ReadAtLeast(fd, buffer, total)) return std::nullopt;
   response.body = buffer.substr(end + 4, length);

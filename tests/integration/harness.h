@@ -119,7 +119,7 @@ Fd Connect(int port);
 // backs up in the server after a few KB.
 Fd ConnectQuietly(int port, int receive_buffer = 0);
 void SendRaw(int fd, const std::string& bytes);
-// Reads one response (head + Content-Length body; no body for HEAD or when `head_only`).
+// Reads one response (head + Content-Length body; no body for a 304 or when `head_only`).
 // Returns nullopt when the connection closes before a full response arrives.
 std::optional<HttpResponse> ReadResponse(int fd, bool head_only = false);
 // True when the peer has closed the connection (reads EOF within `wait`).

@@ -194,6 +194,46 @@ TEST_P(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_EQ(second->body, ReadFile(site_.root() + "/index.html"));
 }
 
+TEST_P(ServerTest, UnchangedFileIsNotModifiedAndTheConnectionStaysInStep) {
+  ServerProcess server = Start();
+  auto first = Fetch(server.port(), Get("/page.html"));
+  ASSERT_TRUE(first.has_value());
+  const std::string last_modified = first->Header("last-modified");
+  ASSERT_FALSE(last_modified.empty());
+
+  // A browser revalidating its cached copy echoes Last-Modified back.
+  Fd fd = Connect(server.port());
+  SendRaw(fd.get(),
+          "GET /page.html HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: " + last_modified + "\r\n\r\n");
+  auto r = ReadResponse(fd.get());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status_line, "HTTP/1.1 304 Not Modified");
+  EXPECT_EQ(r->Header("last-modified"), last_modified);
+  EXPECT_EQ(r->headers.count("content-type"), 0u);
+  // No body byte may follow the head: the next thing on the connection is the close (single) or
+  // the next answer, whole.
+  if (!GetParam().keep_alive) {
+    EXPECT_TRUE(PeerClosed(fd.get()));
+  } else {
+    SendRaw(fd.get(), Get("/page.html"));
+    auto next = ReadResponse(fd.get());
+    ASSERT_TRUE(next.has_value());
+    EXPECT_EQ(next->status, 200);
+    EXPECT_EQ(next->body, ReadFile(site_.root() + "/page.html"));
+  }
+
+  // A copy older than the file, or a date we cannot read: the whole file.
+  for (const std::string since : {"Thu, 01 Jan 1970 00:00:00 GMT", "last tuesday"}) {
+    auto full = Fetch(server.port(),
+                      "GET /page.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                      "If-Modified-Since: " +
+                          since + "\r\n\r\n");
+    ASSERT_TRUE(full.has_value());
+    EXPECT_EQ(full->status, 200) << since;
+    EXPECT_EQ(full->body, ReadFile(site_.root() + "/page.html")) << since;
+  }
+}
+
 TEST_P(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   ServerProcess server = Start();
   Fd fd = Connect(server.port());

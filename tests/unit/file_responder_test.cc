@@ -470,6 +470,87 @@ TEST_F(FileResponderTest, HeadHasSameHeadersAndNoBody) {
   EXPECT_EQ(head_head.values.at("Content-Length"), "12");
 }
 
+// --- 304 ---
+
+// A request carrying these headers (name, value), as the parser would hand it over.
+HttpRequest WithHeaders(HttpRequest request,
+                        std::vector<std::pair<std::string_view, std::string_view>> headers) {
+  for (const auto& [name, value] : headers) request.headers[request.header_count++] = {name, value};
+  return request;
+}
+
+class ConditionalGetTest : public FileResponderTest {
+ protected:
+  // page.html's Last-Modified, shifted by `seconds`.
+  static std::string PageModifiedPlus(int seconds) {
+    struct stat st;
+    EXPECT_EQ(stat((Base() / "root" / "page.html").c_str(), &st), 0);
+    return HttpDate(absl::FromTimeT(st.st_mtime) + absl::Seconds(seconds));
+  }
+  ResponsePlan Conditional(std::string_view method,
+                           std::vector<std::pair<std::string_view, std::string_view>> headers) {
+    return Respond(WithHeaders(Request(method, "/page.html"), std::move(headers)), *root_,
+                   RespondContext{});
+  }
+};
+
+TEST_F(ConditionalGetTest, UnchangedSinceIsNotModified) {
+  for (const int shift : {0, 1, 86400}) {
+    const std::string since = PageModifiedPlus(shift);
+    SCOPED_TRACE(since);
+    const ResponsePlan plan = Conditional("GET", {{"If-Modified-Since", since}});
+    EXPECT_EQ(plan.status, 304);
+    EXPECT_FALSE(plan.file);
+    EXPECT_THAT(plan.body, IsEmpty());
+    EXPECT_FALSE(plan.close);
+    const ParsedHead head = Parse(plan.head);
+    EXPECT_EQ(head.status_line, "HTTP/1.1 304 Not Modified");
+    EXPECT_THAT(head.names,
+                ElementsAre("Date", "Server", "Content-Length", "Connection", "Last-Modified"));
+    EXPECT_EQ(head.values.at("Content-Length"), "12");  // what a 200 would have sent
+    EXPECT_EQ(head.values.at("Last-Modified"), PageModifiedPlus(0));
+  }
+}
+
+TEST_F(ConditionalGetTest, HeadIsNotModifiedToo) {
+  const ResponsePlan plan = Conditional("HEAD", {{"if-modified-since", PageModifiedPlus(0)}});
+  EXPECT_EQ(plan.status, 304);
+  EXPECT_FALSE(plan.file);
+  EXPECT_THAT(plan.body, IsEmpty());
+}
+
+TEST_F(ConditionalGetTest, ChangedSinceSendsTheFile) {
+  const ResponsePlan plan = Conditional("GET", {{"If-Modified-Since", PageModifiedPlus(-1)}});
+  EXPECT_EQ(plan.status, 200);
+  EXPECT_EQ(Body(plan), "<p>page</p>\n");
+}
+
+TEST_F(ConditionalGetTest, OtherDateFormsAreUnderstood) {
+  // The same instant in RFC 850 form, one day after the file changed.
+  const absl::Time later = *ParseHttpDate(PageModifiedPlus(86400));
+  const std::string rfc850 =
+      absl::FormatTime("%A, %d-%b-%y %H:%M:%S GMT", later, absl::UTCTimeZone());
+  EXPECT_EQ(Conditional("GET", {{"If-Modified-Since", rfc850}}).status, 304);
+}
+
+TEST_F(ConditionalGetTest, BadDateOrIfNoneMatchIsIgnored) {
+  EXPECT_EQ(Conditional("GET", {{"If-Modified-Since", "not a date"}}).status, 200);
+  EXPECT_EQ(Conditional("GET", {{"If-Modified-Since", ""}}).status, 200);
+  EXPECT_EQ(
+      Conditional("GET", {{"If-None-Match", "\"abc\""}, {"If-Modified-Since", PageModifiedPlus(0)}})
+          .status,
+      200);
+}
+
+TEST_F(ConditionalGetTest, OnlyFilesAreConditional) {
+  const std::string since = PageModifiedPlus(86400);
+  HttpRequest missing =
+      WithHeaders(Request("GET", "/missing.html"), {{"If-Modified-Since", since}});
+  EXPECT_EQ(Respond(missing, *root_, RespondContext{}).status, 404);
+  HttpRequest post = WithHeaders(Request("POST", "/page.html"), {{"If-Modified-Since", since}});
+  EXPECT_EQ(Respond(post, *root_, RespondContext{}).status, 405);
+}
+
 // --- 404 ---
 
 TEST_F(FileResponderTest, MissingUsesRoot404Page) {

@@ -62,6 +62,31 @@ TEST(HttpDateTest, SingleDigitDayIsZeroPadded) {
   EXPECT_EQ(HttpDate(absl::FromUnixSeconds(952218123)), "Sun, 05 Mar 2000 01:02:03 GMT");
 }
 
+TEST(ParseHttpDateTest, AcceptsTheThreeFormsOfRfc9110) {
+  const absl::Time example = absl::FromUnixSeconds(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), example);
+  EXPECT_EQ(ParseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), example);
+  EXPECT_EQ(ParseHttpDate("Sun Nov  6 08:49:37 1994"), example);
+  EXPECT_EQ(ParseHttpDate("Thu, 29 Feb 2024 23:59:59 GMT"), absl::FromUnixSeconds(1709251199));
+}
+
+TEST(ParseHttpDateTest, RoundTripsHttpDate) {
+  for (const int64_t s :
+       {int64_t{0}, int64_t{952218123}, int64_t{1709251199}, int64_t{4102444800}}) {
+    const absl::Time t = absl::FromUnixSeconds(s);
+    EXPECT_EQ(ParseHttpDate(HttpDate(t)), t) << HttpDate(t);
+  }
+}
+
+TEST(ParseHttpDateTest, RejectsAnythingElse) {
+  for (const std::string_view bad :
+       {"", "yesterday", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 GMT junk",
+        "Sun, 06 Nov 1994 08:49 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 25:49:37 GMT", "1994-11-06T08:49:37Z", "784111777"}) {
+    EXPECT_EQ(ParseHttpDate(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(CurrentHttpDateTest, IsNowInImfFixdate) {
   const int64_t before = absl::ToUnixSeconds(absl::Now());
   const std::string date = CurrentHttpDate();
