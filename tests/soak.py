@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.dont_write_bytecode = True  # no __pycache__ in bench/
 sys.path.insert(0, str(REPO / "bench"))
 from servers import machine_busy_s  # noqa: E402 -- the benchmark's measure of CPU in use
 
