@@ -109,7 +109,7 @@ std::string SerializeHead(const ResponseHead& head) {
   absl::StrAppend(&out, head.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ", head.status, " ",
                   Sv(ReasonPhrase(head.status)), "\r\nDate: ", CurrentHttpDate(),
                   "\r\nServer: ", Sv(kServerName), "\r\n");
-  // A response without a body type (e.g. a future 304) simply omits the header.
+  // A response without a body type (a 304) simply omits the header.
   if (!head.content_type.empty()) {
     absl::StrAppend(&out, "Content-Type: ", Sv(head.content_type), "\r\n");
   }
