@@ -433,7 +433,7 @@ def table(results: list[Result]) -> list[str]:
 def section(results: list[Result], seconds: int, started: datetime.datetime,
             elapsed_s: float) -> str:
     cores = os.cpu_count() or 1
-    busiest = max(r.background_cores for r in results)
+    busiest = max((r.background_cores for r in results), default=0.0)
     lines = [
         BEGIN,
         "## Reliability (soak)",
