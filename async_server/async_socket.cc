@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "common/exchange.h"
+#include "common/conversation.h"
 
 namespace hs::async {
 
@@ -15,13 +15,14 @@ using Wake = EventLoop::Wake;
 AsyncSocket::AsyncSocket(EventLoop& loop, Fd fd)
     : loop_(loop), fd_(std::move(fd)), watched_(loop.Watch(fd_.get())) {}
 
-Task<ReadResult> AsyncSocket::Read(std::string& buffer, absl::Time deadline, bool stop_aware) {
+Task<ReadResult> AsyncSocket::Read(std::string_view& received, absl::Time deadline,
+                                   bool stop_aware) {
   for (;;) {
     if (!input_drained_) {
       const std::span<char> scratch = loop_.ReadScratch();
       const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), 0);
       if (n > 0) {
-        buffer.append(scratch.data(), static_cast<size_t>(n));
+        received = std::string_view(scratch.data(), static_cast<size_t>(n));
         // A short read emptied the socket: the next byte to arrive brings a new edge (kept by
         // the loop if it comes while we do something else), so the next Read can wait at once
         // instead of paying for a recv() that says EAGAIN. nginx keeps the same flag.

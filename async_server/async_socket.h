@@ -30,11 +30,13 @@ class AsyncSocket {
   AsyncSocket& operator=(const AsyncSocket&) = delete;
 
   int fd() const { return fd_.get(); }
+  EventLoop& loop() const { return loop_; }
   bool watched() const { return watched_; }
 
-  // Appends what the client sends to `buffer`, waiting at most until `deadline`. With
-  // `stop_aware` the wait also ends when shutdown begins.
-  Task<ReadResult> Read(std::string& buffer, absl::Time deadline, bool stop_aware);
+  // Receives what the client sends, waiting at most until `deadline`; with `stop_aware` the
+  // wait also ends when shutdown begins. On kData, `received` views the bytes, valid until the
+  // loop's next read (they land in the loop's scratch buffer).
+  Task<ReadResult> Read(std::string_view& received, absl::Time deadline, bool stop_aware);
 
   // Every byte of `data`; `more` sets MSG_MORE (the head waits in the kernel for the body, so a
   // small response leaves as one segment). Fails once the client has acknowledged nothing for

@@ -1,32 +1,47 @@
-// The connection coroutine. Read it beside common/connection.cc: same steps, same decisions;
-// `co_await conn.Read(...)` where the blocking loop calls ReadMore(), `co_await loop.Sleep(...)`
-// where it calls absl::SleepFor(), `co_await SendResponse(...)` where it blocks in send().
+// The async driver. Read it beside common/connection.cc: the same conversation, the same steps;
+// `co_await conn.Read(...)` where the blocking driver polls one socket, `co_await loop.Sleep(...)`
+// where it calls absl::SleepFor(), `co_await Send(...)` where it blocks in send().
 #include "async_server/connection.h"
 
 #include <sys/socket.h>
 
-#include <optional>
-#include <string>
+#include <string_view>
 
 #include "async_server/async_socket.h"
-#include "common/exchange.h"
+#include "common/conversation.h"
 #include "common/log.h"
 #include "common/shutdown.h"
 
 namespace hs::async {
 namespace {
 
-// An idle connection whose buffer grew past this (a request with large headers) gives it back.
-constexpr size_t kIdleBufferBytes = 1024;
 // How long accepting pauses when the process is out of descriptors.
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
 
-Task<absl::Status> SendResponse(AsyncSocket& conn, const ResponsePlan& plan) {
-  const bool has_body = plan.file.valid() || !plan.body.empty();
+// Waits (until `step.until`, or shutdown if the step asks) for bytes, and tells `conversation`
+// what happened.
+Task<> Read(AsyncSocket& conn, Conversation& conversation, const Step& step) {
+  std::string_view bytes;
+  switch (co_await conn.Read(bytes, step.until, step.wake_on_shutdown)) {
+    case ReadResult::kData:
+      co_return conversation.Received(bytes, conn.loop().Now());
+    case ReadResult::kClosed:
+      co_return conversation.PeerClosed();
+    case ReadResult::kTimeout:
+      co_return conversation.TimedOut();
+    case ReadResult::kStop:
+      co_return;  // the driver loop tells the conversation
+  }
+}
+
+Task<absl::Status> Send(AsyncSocket& conn, const ResponsePlan& plan) {
+  const bool has_file = plan.file.valid() && plan.file_size > 0;
+  const bool has_body = has_file || !plan.body.empty();
   // MSG_MORE: the head waits in the kernel for the body, so a small response is one segment.
+  // Never without a body: the head would wait for the kernel's 200 ms cork timer.
   const absl::Status status = co_await conn.Send(plan.head, /*more=*/has_body);
   if (!status.ok()) co_return status;
-  if (plan.file.valid()) co_return co_await conn.SendFile(plan.file.get(), plan.file_size);
+  if (has_file) co_return co_await conn.SendFile(plan.file.get(), plan.file_size);
   co_return co_await conn.Send(plan.body);
 }
 
@@ -41,80 +56,39 @@ Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
     co_return;
   }
   HS_VLOG(fd, "connection opened");
-  std::string buffer;
-  int answered = 0;
-  absl::Time idle_since = loop.Now();
-  absl::Time first_byte_at;
+  Conversation conversation(root, {.delay = options.delay}, loop.Now(), fd);
   for (;;) {
-    // 1. Wait until the buffer holds a whole request (or a protocol error).
-    std::optional<Exchange> exchange;
-    while (!(exchange = NextExchange(buffer, root, !ShutdownRequested()))) {
-      if (CloseIdleConnection(ShutdownRequested(), answered, buffer.size())) {
-        HS_VLOG(fd, "shutdown: closing idle connection");
-        co_return;
-      }
-      const bool started = !buffer.empty();
-      const bool idle_keep_alive = !started && answered > 0;
-      const ReadResult read = co_await conn.Read(
-          buffer, ReadDeadline(started, idle_since, first_byte_at), /*stop_aware=*/idle_keep_alive);
-      switch (read) {
-        case ReadResult::kData:
-          if (!started) first_byte_at = loop.Now();
-          continue;
-        case ReadResult::kStop:
-          continue;  // CloseIdleConnection() above decides
-        case ReadResult::kClosed:
-          HS_VLOG(fd, "client closed the connection");
-          co_return;
-        case ReadResult::kTimeout:
-          if (!started) {
-            HS_VLOG(fd, "idle timeout");
-            co_return;
-          }
-          HS_VLOG(fd, "request timeout: 408");
-          const ResponsePlan timeout = ErrorResponse(408);
-          (void)co_await SendResponse(conn, timeout);
+    if (ShutdownRequested()) conversation.ShutdownBegan(ShutdownStartedAt());
+    const Step step = conversation.Next(loop.Now());
+    switch (step.kind) {
+      case Step::Kind::kRead:
+        co_await Read(conn, conversation, step);
+        break;
+      case Step::Kind::kSleep:
+        // Suspends this coroutine only: the loop goes on serving every other client. A blocking
+        // sleep here (absl::SleepFor, as the blocking models do) would stop the one thread that
+        // serves everyone: six delayed requests would take six delays instead of one.
+        co_await loop.Sleep(step.until - loop.Now());
+        break;
+      case Step::Kind::kSend:
+        if (absl::Status sent = co_await Send(conn, *step.response); sent.ok()) {
+          conversation.Sent(loop.Now());
+        } else {
+          HS_VLOG(fd, "send failed: %s", sent.message());
+          conversation.SendFailed();
+        }
+        break;
+      case Step::Kind::kClose:
+        if (step.linger == Step::Linger::kYes ||
+            (step.linger == Step::Linger::kIfUnreadInput && HasUnreadInput(fd))) {
           co_await conn.LingeringClose();
-          co_return;
-      }
-    }
-
-    // 2. Answer it, after the -d delay. co_await suspends this coroutine only: the loop goes on
-    // serving every other client meanwhile. A blocking sleep here (absl::SleepFor, as the
-    // blocking models do) would stop the one thread that serves everyone: six delayed requests
-    // would take six delays instead of one.
-    if (exchange->apply_delay && options.delay > absl::ZeroDuration()) {
-      HS_VLOG(fd, "delaying %s", absl::FormatDuration(options.delay));
-      co_await loop.Sleep(options.delay);
-    }
-    const ResponsePlan& response = exchange->response;
-    HS_VLOG(fd, "%s %s -> %d", exchange->method, exchange->target, response.status);
-    const absl::Status sent = co_await SendResponse(conn, response);
-    if (!sent.ok()) {
-      HS_VLOG(fd, "send failed: %s", sent.message());
-      co_return;
-    }
-    ++answered;
-    buffer.erase(0, exchange->consumed);
-    idle_since = loop.Now();
-
-    // 3. Keep the connection for the next request, or close it.
-    if (response.close) {
-      HS_VLOG(fd, "closing after response");
-      if (LingerBeforeClose(response.status, buffer.size(), HasUnreadInput(fd))) {
-        co_await conn.LingeringClose();
-      }
-      co_return;
-    }
-    if (!buffer.empty()) {
-      first_byte_at = idle_since;  // a pipelined request is already here
-    } else if (buffer.capacity() > kIdleBufferBytes) {
-      std::string().swap(buffer);  // idle connections stay small
+        }
+        co_return;
     }
   }
 }
 
-Task<> AcceptClients(EventLoop& loop, const Fd& listener, const ServerOptions& options,
+Task<> AcceptClients(EventLoop& loop, Fd& listener, const ServerOptions& options,
                      const DocumentRoot& root) {
   loop.Watch(listener.get());
   while (!ShutdownRequested()) {
@@ -133,15 +107,12 @@ Task<> AcceptClients(EventLoop& loop, const Fd& listener, const ServerOptions& o
       co_await loop.Sleep(kAcceptPause);
     }
   }
-  HS_VLOG(-1, "shutdown: draining the accept queue");
-  // Non-blocking accepts until EAGAIN: clients whose handshake completed before the signal are
-  // served (each gets its first answer, with Connection: close), not reset.
-  for (;;) {
-    absl::StatusOr<Fd> client = AcceptClient(listener.get(), SOCK_NONBLOCK);
-    if (!client.ok()) break;
-    loop.Spawn(ServeConnection(loop, *std::move(client), options, root));
+  HS_VLOG(-1, "shutdown: taking the accept queue, closing the listener");
+  for (Fd& client : AcceptQueued(listener.get(), SOCK_NONBLOCK)) {
+    loop.Spawn(ServeConnection(loop, std::move(client), options, root));
   }
   loop.Forget(listener.get());
+  listener.reset();
 }
 
 }  // namespace hs::async

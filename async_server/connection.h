@@ -1,6 +1,7 @@
-// The async model's per-connection handler and acceptor: coroutines written as straight-line
-// code. Lay ServeConnection beside common/connection.cc's: the steps and the decisions
-// (common/exchange.h) are the same; where the blocking loop waits, the coroutine co_awaits.
+// The async model's per-connection driver and acceptor: coroutines written as straight-line
+// code. Lay ServeConnection beside common/connection.cc's: the same Conversation
+// (common/conversation.h) decides everything; where the blocking driver waits in poll() on one
+// socket, the coroutine co_awaits the loop, which waits on all of them.
 #pragma once
 
 #include "async_server/event_loop.h"
@@ -16,9 +17,10 @@ Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
                        const DocumentRoot& root);
 
 // Accepts clients on `listener` and spawns a ServeConnection for each until shutdown is
-// requested; then drains the kernel's accept queue (clients whose handshake completed before the
-// signal are served, not reset) and returns. Out of descriptors, it pauses instead of spinning.
-Task<> AcceptClients(EventLoop& loop, const Fd& listener, const ServerOptions& options,
+// requested; then takes what the kernel had queued (clients whose handshake completed before
+// the signal are served, not reset), closes the listener so later clients are refused at once,
+// and returns. Out of descriptors, it pauses instead of spinning.
+Task<> AcceptClients(EventLoop& loop, Fd& listener, const ServerOptions& options,
                      const DocumentRoot& root);
 
 }  // namespace hs::async

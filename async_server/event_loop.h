@@ -27,7 +27,7 @@
 #include "absl/time/time.h"
 #include "async_server/task.h"
 #include "async_server/timer_heap.h"
-#include "common/exchange.h"
+#include "common/conversation.h"
 #include "common/socket.h"
 
 namespace hs::async {

@@ -32,7 +32,7 @@ void RaiseFileLimit() {
   }
 }
 
-void RunLoop(const hs::Fd& listener, const hs::Server& server) {
+void RunLoop(hs::Fd& listener, const hs::Server& server) {
   hs::async::EventLoop loop;
   loop.Spawn(hs::async::AcceptClients(loop, listener, server.options, server.root));
   loop.Run();  // until shutdown has drained the accept queue and every connection has ended
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     listeners.push_back(*std::move(listener));
   }
   std::vector<std::thread> threads;
-  for (const hs::Fd& listener : listeners) {
+  for (hs::Fd& listener : listeners) {
     threads.emplace_back([&server, &listener] { RunLoop(listener, server); });
   }
   RunLoop(server.listener, server);

@@ -1,34 +1,37 @@
-// The blocking connection loop every blocking model calls: read, parse, delay if asked, respond,
-// keep the connection alive or close it, with timeouts. A model's main.cc only decides where
-// (which thread or process) this runs.
+// The blocking driver of a Conversation, for every blocking model: each worker (thread or
+// process) waits on ONE socket -- plus the shutdown eventfd -- with a deadline, and the
+// conversation (common/conversation.h) decides everything else. A model's main.cc only decides
+// where (which thread or process) this runs. Compare async_server/connection.cc, where the event
+// loop waits on ALL the sockets at once.
 #pragma once
 
 #include <functional>
 
 #include "common/cli.h"
+#include "common/conversation.h"
 #include "common/file_responder.h"
 #include "common/socket.h"
 
 namespace hs {
 
-struct ConnectionPolicy {
-  // false: answer one request, then close (single_server: an idle keep-alive client would
-  // otherwise block everyone behind it).
-  bool keep_alive = true;
-  // The pools: true while other clients wait for a worker. Each answer given meanwhile closes
-  // its connection (Connection: close), so the worker moves on to the next client instead of
-  // serving one keep-alive client forever while the rest starve (Apache's prefork problem).
-  std::function<bool()> others_waiting;
-};
-
 // Serves `client` until it closes, times out, misbehaves, or shutdown closes it while idle.
+// `policy.delay` is taken from `options`.
 void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot& root,
-                     const ConnectionPolicy& policy = {});
+                     ConversationPolicy policy = {});
 
-// Accepts clients on `listener` and hands each to `serve` until shutdown is requested; then
-// drains the kernel's accept queue with non-blocking accepts (clients that completed their
-// handshake before the signal are served, not reset) and returns. EMFILE/ENFILE pause accepting
-// briefly instead of spinning.
-void RunAcceptLoop(const Fd& listener, const std::function<void(Fd)>& serve);
+// Accepts clients on `listener` and hands each to `serve` until shutdown is requested. Then it
+// takes what the kernel had queued (clients whose handshake completed before the signal), closes
+// the listener -- so a client arriving later is refused at once instead of waiting in a queue
+// nobody reads -- and only then hands the taken clients to `serve`. EMFILE/ENFILE pause
+// accepting briefly instead of spinning.
+//
+// A listener shared with other processes (the process pool) is different: every worker holds a
+// copy, and the socket stays open until the last copy closes. So after the signal a worker goes
+// on taking clients one at a time -- queued ones, and any that arrive while `others_busy()` says
+// another worker still holds its copy while serving -- and closes its copy when nobody is busy
+// and nothing waits: a client arriving mid-shutdown is served at once by an idle worker, not
+// queued behind a busy one and then reset.
+void RunAcceptLoop(Fd& listener, const std::function<void(Fd)>& serve,
+                   const std::function<bool()>& others_busy = nullptr);
 
 }  // namespace hs

@@ -327,10 +327,11 @@ ParseResult ParseRequest(std::string_view buffer, const ParserLimits& limits) {
     result.error_status = status;
     return result;
   }
-  const size_t head_size = parser.head_size();
-  if (buffer.size() - head_size < result.request.content_length) return result;  // body pending
+  result.head_size = parser.head_size();
+  if (buffer.size() - result.head_size < result.request.content_length)
+    return result;  // body pending
   result.kind = ParseResult::Kind::kComplete;
-  result.consumed = head_size + result.request.content_length;
+  result.consumed = result.head_size + result.request.content_length;
   return result;
 }
 

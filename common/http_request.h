@@ -44,7 +44,12 @@ struct ParseResult {
   size_t consumed = 0;
   // kError: the status to answer with (400, 413, 414, 431, 501, 505) before closing.
   int error_status = 0;
-  HttpRequest request;  // valid for kComplete
+  // The head's size once it has arrived whole and valid -- also while its body is still arriving
+  // (kNeedMore), so that an `Expect: 100-continue` can be answered before the body is sent.
+  size_t head_size = 0;
+  HttpRequest request;  // valid for kComplete, and for kNeedMore when head_complete()
+
+  bool head_complete() const { return head_size > 0; }
 
   bool complete() const { return kind == Kind::kComplete; }
   bool need_more() const { return kind == Kind::kNeedMore; }

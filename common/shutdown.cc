@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +18,9 @@ namespace {
 int stop_fd = -1;
 std::atomic<bool> requested{false};
 std::atomic<int> signals_seen{0};
+// Nanoseconds since the Unix epoch when shutdown began; 0 before. Written in the signal handler
+// (clock_gettime is async-signal-safe), so a plain lock-free integer rather than an absl::Time.
+std::atomic<int64_t> started_at_ns{0};
 bool force_quit_on_second_signal = true;
 
 void OnStopSignal(int) {
@@ -33,6 +37,7 @@ void Install(bool force_quit) {
   stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) std::abort();
   requested.store(false);
+  started_at_ns.store(0);
   signals_seen.store(0);
   force_quit_on_second_signal = force_quit;
   struct sigaction action {};
@@ -74,7 +79,16 @@ int ShutdownFd() { return stop_fd; }
 
 bool ShutdownRequested() { return requested.load(std::memory_order_relaxed); }
 
+absl::Time ShutdownStartedAt() {
+  const int64_t ns = started_at_ns.load();
+  return ns == 0 ? absl::InfinitePast() : absl::FromUnixNanos(ns);
+}
+
 void RequestShutdown() {
+  timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  int64_t expected = 0;  // only the first request sets the time
+  started_at_ns.compare_exchange_strong(expected, now.tv_sec * int64_t{1000000000} + now.tv_nsec);
   requested.store(true);
   uint64_t one = 1;
   ssize_t unused = ::write(stop_fd, &one, sizeof one);

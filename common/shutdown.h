@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include "absl/time/time.h"
+
 namespace hs {
 
 // Installs the handlers (SIGINT, SIGTERM) and creates the eventfd. Call once, early in main().
@@ -32,6 +34,15 @@ pid_t ForkServerChild();
 int ShutdownFd();
 
 bool ShutdownRequested();
+
+// When shutdown began (the first signal, or RequestShutdown()); InfinitePast() before that.
+absl::Time ShutdownStartedAt();
+
+// The lab asks that clients already connected be served, so a connection that has not sent a
+// byte when shutdown begins may still begin its request -- within this one grace, counted from
+// the signal and shared by every connection (not an idle timeout per connection served one
+// after another). See Conversation.
+inline constexpr absl::Duration kShutdownGrace = absl::Seconds(1);
 
 // Starts shutdown from code (tests, a parent telling itself to stop).
 void RequestShutdown();

@@ -125,6 +125,15 @@ bool WaitForRoom(int fd, SendStall& stall) {
 
 }  // namespace
 
+std::vector<Fd> AcceptQueued(int listen_fd, int flags) {
+  std::vector<Fd> queued;
+  for (;;) {
+    absl::StatusOr<Fd> client = AcceptClient(listen_fd, flags);
+    if (!client.ok()) return queued;  // EAGAIN: the queue is empty
+    queued.push_back(*std::move(client));
+  }
+}
+
 absl::Status SendAll(int fd, std::string_view data, bool more, absl::Duration stall_timeout) {
   const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
   SendStall stall(fd, stall_timeout);
@@ -165,16 +174,20 @@ WaitResult WaitReadable(int fd, absl::Time deadline, int stop_fd) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     int timeout_ms = -1;  // InfiniteFuture: wait for readiness only
     if (deadline != absl::InfiniteFuture()) {
-      absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) return WaitResult::kTimeout;
-      timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+      const absl::Duration left = deadline - absl::Now();
+      timeout_ms = left <= absl::ZeroDuration()
+                       ? 0  // one look without waiting
+                       : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
     }
     int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       return WaitResult::kReady;  // let the following recv() report the error
     }
-    if (n == 0) continue;  // re-check the deadline: poll may wake a little early
+    if (n == 0) {
+      if (timeout_ms == 0) return WaitResult::kTimeout;
+      continue;  // re-check the deadline: poll may wake a little early
+    }
     if (fds[0].revents != 0) return WaitResult::kReady;
     if (stop_fd >= 0 && fds[1].revents != 0) return WaitResult::kStop;
   }

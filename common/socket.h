@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +47,10 @@ int LocalPort(int fd);
 // kResourceExhausted when out of descriptors (EMFILE, ENFILE), another error status otherwise. Sets
 // TCP_NODELAY on the new socket.
 absl::StatusOr<Fd> AcceptClient(int listen_fd, int flags = 0);
+
+// At shutdown: every connection waiting in the accept queue of the non-blocking `listen_fd`,
+// accepted with `flags` until the queue is empty (or descriptors run out).
+std::vector<Fd> AcceptQueued(int listen_fd, int flags = 0);
 
 // Writes every byte (restarting after EINTR and short writes). `more` sets MSG_MORE so headers
 // and a following sendfile body leave in one segment. Never raises SIGPIPE. On a non-blocking
@@ -93,7 +98,8 @@ absl::Status StalledError(absl::Duration timeout);
 enum class WaitResult { kReady, kTimeout, kStop };
 
 // Waits until `fd` is readable, `deadline` passes, or (when `stop_fd` >= 0) `stop_fd` becomes
-// readable. Restarts on EINTR.
+// readable. Restarts on EINTR. A deadline already past still looks once: bytes that have
+// arrived count.
 WaitResult WaitReadable(int fd, absl::Time deadline, int stop_fd = -1);
 
 // Closes a connection whose peer may still be sending (an error answer, unread pipelined

@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <set>
 #include <string>
 #include <thread>
 
@@ -30,6 +29,7 @@
 #include "common/log.h"
 #include "common/server.h"
 #include "common/shutdown.h"
+#include "pool_server/scoreboard.h"
 
 // The self-pipe trick, with an eventfd: the SIGCHLD handler only makes this readable, so the
 // parent can sleep in poll() on it and the shutdown eventfd together; reaping and restarting
@@ -44,20 +44,25 @@ void OnChildExit(int) {
   errno = saved_errno;
 }
 
-// Forks a worker that serves connections until shutdown; returns its pid (-1 if fork failed).
-pid_t StartWorker(const hs::Server& server) {
+// Forks a worker into scoreboard slot `me` that serves connections until shutdown; returns its
+// pid (-1 if fork failed).
+pid_t StartWorker(hs::Server& server, hs::Scoreboard& board, hs::WorkerSlot& me) {
   const pid_t pid = hs::ForkServerChild();
   if (pid == 0) {
     hs::InstallChildShutdownHandlers();
-    hs::RunAcceptLoop(server.listener, [&](hs::Fd client) {
-      hs::ServeConnection(std::move(client), server.options, server.root, {.others_waiting = [&] {
-                            return hs::HasPendingConnection(server.listener.get());
-                          }});
-    });
+    const int listener = server.listener.get();
+    auto serve = [&](hs::Fd client) {
+      me.busy = true;
+      hs::ServeConnection(std::move(client), server.options, server.root,
+                          {.others_waiting = [&] { return hs::HasPendingConnection(listener); }});
+      me.busy = false;
+    };
+    hs::RunAcceptLoop(server.listener, serve, [&] { return board.Busy() > 0; });
     ::_exit(0);  // never return into main: no exit handlers, no second flush of stdio buffers
   }
   if (pid < 0) hs::LogInfo(absl::StrCat("process_pool_server: fork: ", std::strerror(errno)));
   if (pid > 0) HS_VLOG(-1, "started worker %d", pid);
+  if (pid > 0) me.pid = pid;
   return pid;
 }
 
@@ -78,23 +83,21 @@ int main(int argc, char** argv) {
   ::sigaction(SIGCHLD, &on_child_exit, nullptr);
 
   // Supervise: keep the pool full until shutdown begins -- at start, and whenever a worker dies.
-  std::set<pid_t> workers;  // forked and not yet reaped: safe to signal
+  hs::Scoreboard board(pool_size);  // a slot with a pid: forked and not yet reaped, safe to signal
   for (;;) {
-    while (workers.size() < pool_size && !hs::ShutdownRequested()) {
-      const pid_t pid = StartWorker(server);
-      if (pid < 0) break;  // fork failed: try again in a second
-      workers.insert(pid);
+    for (size_t i = 0; i < board.size() && !hs::ShutdownRequested(); ++i) {
+      if (board[i].pid == 0 && StartWorker(server, board, board[i]) < 0) break;  // retry in 1 s
     }
     if (hs::ShutdownRequested()) break;
     pollfd wake[] = {{hs::ShutdownFd(), POLLIN, 0}, {child_exited_fd, POLLIN, 0}};
-    ::poll(wake, 2, workers.size() < pool_size ? 1000 : -1);  // EINTR: just look again
+    ::poll(wake, 2, board.Live() < board.size() ? 1000 : -1);  // EINTR: just look again
     uint64_t exits;
     ssize_t unused = ::read(child_exited_fd, &exits, sizeof exits);
     (void)unused;
     int status;
     pid_t pid;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      workers.erase(pid);
+      board.Release(pid);
       if (hs::ShutdownRequested()) continue;  // part of the shutdown, not a failure
       const std::string how = WIFSIGNALED(status)
                                   ? absl::StrCat("killed by signal ", WTERMSIG(status))
@@ -104,10 +107,17 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Shutdown. A worker treats every signal as graceful, so forwarding SIGTERM is harmless after
-  // a terminal's Ctrl-C (which already reached the whole group) and needed after `kill PARENT`.
-  for (pid_t pid : workers) ::kill(pid, SIGTERM);
-  while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+  // Shutdown. Close our copy of the listener at once: the workers serve what is queued, and the
+  // socket closes with the last worker's copy (RunAcceptLoop explains when). A worker treats
+  // every signal as graceful, so forwarding SIGTERM is harmless after a terminal's Ctrl-C (which
+  // already reached the whole group) and needed after `kill PARENT`.
+  server.listener.reset();
+  for (size_t i = 0; i < board.size(); ++i) {
+    if (board[i].pid != 0) ::kill(board[i].pid, SIGTERM);
+  }
+  pid_t pid;
+  while ((pid = ::waitpid(-1, nullptr, 0)) > 0 || errno == EINTR) {
+    if (pid > 0) board.Release(pid);  // a worker killed while busy must not hold the others back
   }
   return 0;
 }
