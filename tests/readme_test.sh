@@ -8,7 +8,11 @@
 #    becomes 2 s). Port 8084 (the lab's benchmark port) is swapped like 8085. Every block must
 #    exit 0;
 #  - every ``` block preceded by `<!-- readme-test-output: COMMAND -->` must be exactly what
-#    COMMAND prints (the help text shown in the README is the real one).
+#    COMMAND prints (the help text shown in the README is the real one);
+#  - every file that "How to read the code" and the concept map name exists, and every function
+#    or class they name (`ServeConnection`, `WorkQueue::Push`) is defined in the files its row
+#    names (or anywhere in the sources when the row names none): renames cannot leave the map
+#    pointing at nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -94,6 +98,45 @@ for cmd in "$blocks"/out*.cmd; do
     fail "the README's output of '$(cat "$cmd")' differs from what it prints:"; cat "$blocks/diff"
   fi
 done
+
+# 4. the reading order and the concept map name real files and real functions
+if map_problems=$(python3 - <<'PY'
+import pathlib, re, sys
+text = pathlib.Path("README.md").read_text()
+def section(title):
+    start = text.index(title)
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end >= 0 else len(text)]
+sources = [p for p in pathlib.Path(".").rglob("*") if p.suffix in (".cc", ".h")
+           and not str(p).startswith(("build", "bin", "tests/fuzz/corpus"))]
+def defined(name, files):
+    words = name.split("::")
+    for f in files or sources:
+        body = pathlib.Path(f).read_text(errors="replace")
+        if all(re.search(r"\b%s\b" % re.escape(w), body) for w in words):
+            return True
+    return False
+problems = []
+for title in ("## How to read the code", "## Concept map"):
+    for line in section(title).splitlines():
+        tokens = re.findall(r"`([^`]+)`", line)
+        files = [t for t in tokens if re.fullmatch(r"[\w./-]+\.(cc|h|sh|py)", t)]
+        for f in files:
+            if not pathlib.Path(f).exists():
+                problems.append(f"{title}: no file {f}")
+        files = [f for f in files if pathlib.Path(f).exists() and f.endswith((".cc", ".h"))]
+        for t in tokens:
+            for name in re.findall(r"\b[A-Z][a-z]\w*(?:::[A-Z]\w*)*", t):
+                if not defined(name, files):
+                    problems.append(f"{title}: `{name}` is not in {files or 'the sources'}")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+); then
+  passed=$((passed + 1))
+else
+  fail "the README names what does not exist:"; echo "$map_problems"
+fi
 
 echo "readme: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
