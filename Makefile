@@ -228,13 +228,13 @@ bench:
 bench-quick:
 	@$(MAKE) --no-print-directory bench BENCH_QUICK=1
 
-# Reliability soak (tests/soak.py): each model SOAK_SECONDS (default 120; 10 for a quick check)
+# Reliability soak (bench/soak.py): each model SOAK_SECONDS (default 120; 10 for a quick check)
 # under wrk; fails on socket errors, unexpected statuses, RSS growth >= 10%, descriptors or
 # children not back to idle, zombies, or an unclean SIGINT exit. Rewrites only the Reliability
 # section of benchmark.md. Driver options through SOAK_ARGS, e.g. SOAK_ARGS="--models async".
 soak:
 	@scripts/install-deps.sh build bench
 	@$(MAKE) --no-print-directory all
-	python3 tests/soak.py --bin $(BIN) --seconds $(or $(SOAK_SECONDS),120) $(SOAK_ARGS)
+	python3 bench/soak.py --bin $(BIN) --seconds $(or $(SOAK_SECONDS),120) $(SOAK_ARGS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
