@@ -28,8 +28,9 @@ LIBS     := $(PKG_LIBS)
 
 COMMON_SRCS := $(wildcard common/*.cc)
 COMMON_LIB  := $(BUILD)/libcommon.a
+# A model's parts other than its main(): its binary links them, and so do the unit tests.
 POOL_SRCS   := $(filter-out %_main.cc,$(wildcard pool_server/*.cc))
-ASYNC_SRCS  := $(wildcard async_server/*.cc)
+ASYNC_SRCS  := $(filter-out async_server/main.cc,$(wildcard async_server/*.cc))
 UNIT_SRCS   := $(wildcard tests/unit/*.cc)
 INTEG_SRCS  := $(wildcard tests/integration/*.cc)
 
@@ -41,7 +42,7 @@ SRCS_thread_server       := thread_server/main.cc
 SRCS_process_server      := process_server/main.cc
 SRCS_thread_pool_server  := pool_server/thread_pool_main.cc $(POOL_SRCS)
 SRCS_process_pool_server := pool_server/process_pool_main.cc $(POOL_SRCS)
-SRCS_async_server        := $(ASYNC_SRCS)
+SRCS_async_server        := async_server/main.cc $(ASYNC_SRCS)
 SRCS_http_server         := http_server/main.cc
 ALL_SERVERS := single_server thread_server process_server thread_pool_server \
                process_pool_server async_server http_server
@@ -74,7 +75,7 @@ $(foreach s,$(ALL_SERVERS),$(eval $(call server_rule,$(s))))
 # Tests find the server binaries through HS_BIN_DIR (compiled in, overridable at run time).
 $(BUILD)/tests/%.o: CXXFLAGS += -DHS_BIN_DIR='"$(abspath $(BIN))"' -DHS_SOURCE_DIR='"$(CURDIR)"'
 
-$(BIN)/unit_tests: $(call objs,$(UNIT_SRCS) $(POOL_SRCS)) $(COMMON_LIB)
+$(BIN)/unit_tests: $(call objs,$(UNIT_SRCS) $(POOL_SRCS) $(ASYNC_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(BIN)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest_main $(GTEST_LIBS) $(LIBS)
 
@@ -227,13 +228,13 @@ bench:
 bench-quick:
 	@$(MAKE) --no-print-directory bench BENCH_QUICK=1
 
-# Reliability soak (tests/soak.py): each model SOAK_SECONDS (default 120; 10 for a quick check)
+# Reliability soak (bench/soak.py): each model SOAK_SECONDS (default 120; 10 for a quick check)
 # under wrk; fails on socket errors, unexpected statuses, RSS growth >= 10%, descriptors or
 # children not back to idle, zombies, or an unclean SIGINT exit. Rewrites only the Reliability
 # section of benchmark.md. Driver options through SOAK_ARGS, e.g. SOAK_ARGS="--models async".
 soak:
 	@scripts/install-deps.sh build bench
 	@$(MAKE) --no-print-directory all
-	python3 tests/soak.py --bin $(BIN) --seconds $(or $(SOAK_SECONDS),120) $(SOAK_ARGS)
+	python3 bench/soak.py --bin $(BIN) --seconds $(or $(SOAK_SECONDS),120) $(SOAK_ARGS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -18,11 +18,13 @@ Runs of tables 1 and 2 interleave (every model once, then again) so drift hits a
 Standard library only; needs wrk (or wrk2), nginx and gnuplot: scripts/install-deps.sh bench.
 
   bench.py              this file: options, the plan of steps, progress, one function per step
-  servers.py            start a server on a free port, its process tree from /proc, stop it
+  servers.py            the models; start a server on a free port, its process tree from /proc,
+                        stop it; CPU used by the rest of the machine (shared with soak.py)
   probes.py             wrk runs and their output; socket probes (idle, delay, slow clients)
   report.py             benchmark.md (tables, sentences from the numbers) and benchmark.svg
   pace.lua, stats.lua   wrk scripts: the lab's fixed rate without wrk2; machine-readable results
   nginx.conf.template   the reference server's configuration
+  soak.py, soak.lua     make soak: every model for minutes under wrk (the Reliability section)
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import http.client
 import json
 import math
 import os
@@ -50,8 +51,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in bench/
 import probes  # noqa: E402 -- after the line above
 import report  # noqa: E402
 from probes import WrkSpec  # noqa: E402
-from servers import (MODEL_BY_NAME, MODELS, Model, PeakSampler, ServerError,  # noqa: E402
-                     context_switches, machine_busy_s, start_server)
+from servers import (MODEL_BY_NAME, MODELS, CpuWindow, Model, ServerError,  # noqa: E402
+                     TreeSampler, context_switches, cpu_model, memory_gib, start_server)
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "bench"
@@ -228,7 +229,7 @@ class Bench:
             yield None
             return
         try:
-            self.check_page(server, delay or 0.0)
+            server.check_page(WWW, delay or 0.0)
         except Exception as e:  # noqa: BLE001 -- any failure here means: do not measure
             self.problem(f"{model.name} ({what}): GET /page.html failed: {e}")
             self._stop(server, what)
@@ -248,53 +249,30 @@ class Bench:
             self.problem(f"{server.model.binary} ({what}) {trouble}"
                          + (f"; its last words: {tail}" if tail else ""))
 
-    @staticmethod
-    def check_page(server, delay: float) -> None:
-        """One GET /page.html: status 200 and the file's exact bytes, before any measurement."""
-        expected = (WWW / "page.html").read_bytes()
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5 + delay)
-        try:
-            conn.request("GET", "/page.html")
-            response = conn.getresponse()
-            body = response.read()
-        finally:
-            conn.close()
-        if response.status != 200 or body != expected:
-            raise ServerError(f"status {response.status}, {len(body)} bytes "
-                              f"(expected 200 and {len(expected)} bytes)")
-
     def wrk(self, server, spec: WrkSpec, label: str) -> probes.LoadResult:
         """One wrk run, with the server's CPU time, the machine's context switches, and peaks of
         the server's threads, processes, RSS and stalled connections sampled during the run."""
         before = server.sample()
         ctxt0 = context_switches()
-        busy0, clock0 = machine_busy_s(), time.monotonic()
-        kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        own0 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = CpuWindow()
 
         def tick(left: float) -> None:
             if self.progress:
                 self.progress.tick(f"{label}: {left:.0f} s left in this run")
 
-        with PeakSampler(server.pid, server.port, interval=self.settings.stall_ms / 1000,
+        with TreeSampler(server.pid, interval=self.settings.stall_ms / 1000, port=server.port,
                          stall_ms=self.settings.stall_ms) as sampler:
             result = probes.run_wrk(spec, server.url(), tick)
         after = server.sample()
         result.ctxt = max(0, context_switches() - ctxt0)
-        kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        own1 = resource.getrusage(resource.RUSAGE_SELF)
-        wall = time.monotonic() - clock0
         # wrk (and the ss calls) are the children reaped in this window; the driver is itself.
-        load_cpu = sum(getattr(b, f) - getattr(a, f) for a, b in ((kids0, kids1), (own0, own1))
-                       for f in ("ru_utime", "ru_stime"))
-        result.wrk_cores = load_cpu / wall
+        result.wrk_cores = cpu.ours_s() / cpu.wall_s()
         peak = sampler.peak
         result.processes, result.threads, result.rss = peak.processes, peak.threads, peak.rss
         result.stalled = sampler.stalled
         if after.processes:  # the server is still there
             result.server_cpu_s = max(0.0, after.cpu_s - before.cpu_s)
-            other = machine_busy_s() - busy0 - result.server_cpu_s - load_cpu
-            result.background_cores = max(0.0, other) / wall
+            result.background_cores = cpu.others_cores(also_ours_s=result.server_cpu_s)
             if result.background_cores > 0.2:
                 self.say(loud(f"    warning: other programs used {result.background_cores:.2f} "
                               f"cores during this run ({server.model.name}, {label})"))
@@ -364,10 +342,10 @@ class Bench:
                 "threads": busy.threads, "rest_processes": rest.processes,
                 "rest_threads": rest.threads,
             }
-            per = ((busy.rss - rest.rss) / result.held_open / 1024) if result.held_open else None
+            per, _ = report.memory_per_connection(self.results["idle"][model.name])
             self.say(f"    {model.name:<13} {result.held_open:,} of {result.opened:,} connections "
                      f"held open; RSS {rest.rss / 2**20:.1f} -> {busy.rss / 2**20:.1f} MiB"
-                     + (f" ({per:.1f} KiB each)" if per is not None else ""))
+                     + (f" ({report.fmt_kib(per)} each)" if per is not None else ""))
 
     def step_delay(self, model: Model) -> None:
         s = self.settings
@@ -492,27 +470,12 @@ def first_line(command: list[str]) -> str:
 
 
 def describe_machine(compiler: str) -> dict:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gib = int(line.split()[1]) / 2**20
-    except OSError:
-        pass
     cxx = compiler.split()[0] if compiler else "g++"
     wrk2 = probes.wrk2_binary()
     return {
         "cores": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gib": mem_gib,
+        "cpu": cpu_model(),
+        "memory_gib": memory_gib(),
         "kernel": f"{platform.system()} {platform.release()}",
         "compiler": first_line([cxx, "--version"]),
         "flags": " ".join(compiler.split()[1:]) if compiler else "-O2 -g (Makefile default)",

@@ -13,20 +13,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-BINARY = {
-    "single": "single_server", "thread": "thread_server", "process": "process_server",
-    "thread-pool": "thread_pool_server", "process-pool": "process_pool_server",
-    "async": "async_server", "nginx": "nginx",
-}
-WHAT = {
-    "single": "one client at a time",
-    "thread": "a thread per connection",
-    "process": "fork() per connection",
-    "thread-pool": "fixed worker threads",
-    "process-pool": "pre-forked workers",
-    "async": "epoll event loop",
-    "nginx": "reference: nginx, 1 worker",
-}
+from servers import MODEL_BY_NAME
 
 
 # ----------------------------------------------------------------------------------------------
@@ -81,7 +68,7 @@ def fmt_minutes(seconds: float) -> str:
 
 
 def name(model: str) -> str:
-    return f"`{BINARY.get(model, model)}`"
+    return f"`{MODEL_BY_NAME[model].binary if model in MODEL_BY_NAME else model}`"
 
 
 def table(header: list[str], rows: list[list[str]], align: str = "") -> str:
@@ -127,6 +114,17 @@ def ratio(a: float | None, b: float | None) -> float | None:
     if a is None or b is None or b == 0:
         return None
     return a / b
+
+
+def memory_per_connection(idle: dict) -> tuple[float | None, float | None]:
+    """RSS and PSS bytes per idle connection held open: (with - at rest) / held. None when too
+    few were held (a pool's handful) to see through the noise of the heap, or PSS not read."""
+    held = idle["held"]
+    if held < max(10, idle["opened"] // 10):
+        return None, None
+    rss = (idle["rss"] - idle["rest_rss"]) / held
+    pss = (idle["pss"] - idle["rest_pss"]) / held if idle.get("pss") else None
+    return rss, pss
 
 
 # ----------------------------------------------------------------------------------------------
@@ -442,13 +440,15 @@ def section_scale(d: dict) -> str:
             fmt_num(r.get("processes")),
             fmt_ratio(ratio(r["rps"], ng["rps"])) if ng and r["model"] != "nginx" else "–",
         ])
+    base = s["scale"]["connections"]
+    bigger = [name(r["model"]) for r in rows_data if r["connections"] != base]  # those that scale
+    also = f" (and `-c{s['scale_big']}` for {join_names(bigger)})" if bigger else ""
     cmd = d["commands"]["scale"]
     out = [
         "## 3. Scale: many concurrent connections",
         "",
-        f"`{cmd}` (and `-c{s['scale_big']}` for `async_server` and nginx); "
-        f"{s['scale']['duration']:g} s, 1 run. Keep-alive connections all busy at once. Peak RSS "
-        "and peak thread / process counts are sampled from `/proc` during the run.  ",
+        f"`{cmd}`{also}; {s['scale']['duration']:g} s, 1 run. Keep-alive connections all busy at "
+        "once. Peak RSS and peak thread / process counts are sampled from `/proc` during the run.  ",
         machine_tag(d),
         "",
         table(["model", "connections", "req/s", "p99", "errors", "of which timeouts",
@@ -458,7 +458,6 @@ def section_scale(d: dict) -> str:
         "",
     ]
     said = []
-    base = s["scale"]["connections"]
     at_base = {r["model"]: r for r in rows_data if r["connections"] == base and r["requests"]}
     ours = {m: r for m, r in at_base.items() if m != "nginx"}
     if len(ours) > 1:
@@ -513,13 +512,8 @@ def section_idle(d: dict) -> str:
     rows, per = [], {}
     for m in models:
         r = idle[m]
-        held = r["held"]
-        # A handful of connections (a pool's) is too few to see through the noise of the heap.
-        enough = held >= max(10, r["opened"] // 10)
-        rss_each = (r["rss"] - r["rest_rss"]) / held if enough else None
-        pss_each = (r["pss"] - r["rest_pss"]) / held if enough and r["pss"] else None
-        per[m] = (rss_each, pss_each)
-        rows.append([name(m), f"{held:,} of {r['opened']:,}", fmt_mib(r["rest_rss"]),
+        rss_each, pss_each = per[m] = memory_per_connection(r)
+        rows.append([name(m), f"{r['held']:,} of {r['opened']:,}", fmt_mib(r["rest_rss"]),
                      fmt_mib(r["rss"]), fmt_kib(rss_each), fmt_kib(pss_each),
                      f"{r['rest_processes']} → {r['processes']}",
                      f"{r['rest_threads']} → {r['threads']}"])
@@ -675,18 +669,14 @@ def section_glance(d: dict) -> str:
         lab = best(d["lab"].get(m, []))
         ka = best(d["keepalive"].get(m, []))
         cl = best(d["close"].get(m, []))
-        idle = d["idle"].get(m)
-        mem, mem_text = None, "–"
-        if idle and idle["held"] >= max(10, idle["opened"] // 10):
-            mem = (idle["rss"] - idle["rest_rss"]) / idle["held"]
-            mem_text = fmt_kib(mem)
-            pss = (idle["pss"] - idle["rest_pss"]) / idle["held"] if idle.get("pss") else None
-            if pss is not None and pss < mem / 2:  # shared pages counted once per process
-                mem_text += f" (PSS {fmt_kib(pss)})"
+        mem, pss = memory_per_connection(d["idle"][m]) if m in d["idle"] else (None, None)
+        mem_text = "–" if mem is None else fmt_kib(mem)
+        if mem is not None and pss is not None and pss < mem / 2:  # shared pages, once per process
+            mem_text += f" (PSS {fmt_kib(pss)})"
         delay = d["delay"].get(m)
         slow = d["slow"].get(m)
         rows.append([
-            name(m), WHAT.get(m, ""),
+            name(m), MODEL_BY_NAME[m].what if m in MODEL_BY_NAME else "",
             fmt_ms(lab["p99_ms"]) if lab else "–",
             fmt_rps(ka["rps"]) if ka else "–",
             fmt_rps(cl["rps"]) if cl else "–",
@@ -829,14 +819,34 @@ def write(d: dict, output: Path) -> None:
     output.write_text(text + kept_soak_section(output))
 
 
-# make soak (tests/soak.py) owns the region between these markers; make bench keeps it.
+# make soak (bench/soak.py) owns the region between these markers; make bench keeps it.
 SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
+
+
+def _soak_region(text: str) -> tuple[int, int] | None:
+    """Where the soak section (markers included) starts and ends in `text`, if it is there."""
+    if SOAK_BEGIN not in text or SOAK_END not in text:
+        return None
+    return text.index(SOAK_BEGIN), text.index(SOAK_END) + len(SOAK_END)
 
 
 def kept_soak_section(output: Path) -> str:
     """The soak section of the file being replaced ("" if none), to append after the new text."""
     old = output.read_text() if output.exists() else ""
-    if SOAK_BEGIN not in old or SOAK_END not in old:
-        return ""
-    section = old[old.index(SOAK_BEGIN):old.index(SOAK_END) + len(SOAK_END)]
-    return "\n" + section + "\n"
+    region = _soak_region(old)
+    return "" if region is None else "\n" + old[region[0]:region[1]] + "\n"
+
+
+def write_soak_section(output: Path, section: str) -> None:
+    """make soak's side: puts `section` between the markers, in place of the old soak section or
+    after the rest of the file (creating it if need be)."""
+    text = f"{SOAK_BEGIN}\n{section}\n\n{SOAK_END}"
+    old = output.read_text() if output.exists() else ""
+    region = _soak_region(old)
+    if region is not None:
+        new = old[:region[0]] + text + old[region[1]:]
+    elif old.strip():
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    else:
+        new = text + "\n"
+    output.write_text(new)

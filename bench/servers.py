@@ -1,4 +1,5 @@
-"""The servers under test: start one on a free port, read its process tree from /proc, stop it.
+"""The servers under test, for make bench and make soak: the list of models; start one on a free
+port, read its process tree from /proc, stop it; the CPU the rest of the machine used meanwhile.
 
 Every server binary is started as `bin/<model>_server -p 0 -f www` in a session of its own (so a
 Ctrl-C at the terminal reaches the driver, not the server), and prints `listening on port N`.
@@ -9,8 +10,10 @@ well-behaved server: it exits by itself, with status 0, and leaves no process be
 from __future__ import annotations
 
 import collections
+import http.client
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -21,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -31,18 +35,21 @@ STOP_TIMEOUT_S = 20.0  # a graceful stop longer than this is a failure
 class Model:
     name: str  # the -c value: "thread-pool"; "nginx" for the reference
     binary: str  # "thread_pool_server"
+    what: str  # how it serves, in a few words (benchmark.md's summary table)
     takes_workers: bool = False  # accepts --workers N
     one_at_a_time: bool = False  # serves a fixed number of connections at once (pools, single)
 
 
 MODELS = [
-    Model("single", "single_server", one_at_a_time=True),
-    Model("thread", "thread_server"),
-    Model("process", "process_server"),
-    Model("thread-pool", "thread_pool_server", takes_workers=True, one_at_a_time=True),
-    Model("process-pool", "process_pool_server", takes_workers=True, one_at_a_time=True),
-    Model("async", "async_server", takes_workers=True),
-    Model("nginx", "nginx"),
+    Model("single", "single_server", "one client at a time", one_at_a_time=True),
+    Model("thread", "thread_server", "a thread per connection"),
+    Model("process", "process_server", "fork() per connection"),
+    Model("thread-pool", "thread_pool_server", "fixed worker threads", takes_workers=True,
+          one_at_a_time=True),
+    Model("process-pool", "process_pool_server", "pre-forked workers", takes_workers=True,
+          one_at_a_time=True),
+    Model("async", "async_server", "epoll event loop", takes_workers=True),
+    Model("nginx", "nginx", "reference: nginx, 1 worker"),
 ]
 MODEL_BY_NAME = {m.name: m for m in MODELS}
 
@@ -59,7 +66,8 @@ class ServerError(Exception):
 class ProcStat:
     pid: int
     ppid: int
-    state: str
+    pgrp: int
+    state: str  # "Z": a zombie, exited and not yet reaped
     cpu_ticks: int  # utime + stime + cutime + cstime: this process and its reaped children
     threads: int
     rss_pages: int
@@ -76,6 +84,7 @@ def read_proc_stat(pid: int) -> ProcStat | None:
     return ProcStat(
         pid=pid,
         ppid=int(fields[1]),
+        pgrp=int(fields[2]),
         state=fields[0],
         cpu_ticks=sum(int(x) for x in fields[11:15]),
         threads=int(fields[17]),
@@ -83,13 +92,15 @@ def read_proc_stat(pid: int) -> ProcStat | None:
     )
 
 
-def all_pids() -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+def all_stats() -> list[ProcStat]:
+    """Every process on the machine."""
+    pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    return [s for s in (read_proc_stat(pid) for pid in pids) if s is not None]
 
 
 def process_tree(root: int) -> list[ProcStat]:
-    """The root and all its living descendants (zombies excluded)."""
-    stats = [s for s in (read_proc_stat(pid) for pid in all_pids()) if s is not None]
+    """The root and all its descendants, zombies included."""
+    stats = all_stats()
     children = collections.defaultdict(list)
     for s in stats:
         children[s.ppid].append(s)
@@ -99,8 +110,7 @@ def process_tree(root: int) -> list[ProcStat]:
     tree, todo = [], [by_pid[root]]
     while todo:
         s = todo.pop()
-        if s.state != "Z":
-            tree.append(s)
+        tree.append(s)
         todo.extend(children.get(s.pid, []))
     return tree
 
@@ -117,23 +127,35 @@ def pss_bytes(pid: int) -> int:
     return 0
 
 
+def count_fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
 @dataclass
 class TreeSample:
-    processes: int
+    processes: int  # living ones; the sums below are over them
     threads: int
     rss: int  # bytes, summed over the processes (shared pages counted once per process)
     cpu_s: float  # CPU seconds used so far by the tree, reaped children included
     pss: int = 0  # bytes, summed; only when asked for (reading smaps costs more)
+    fds: int = 0  # open descriptors, summed; only when asked for
+    zombies: int = 0  # children that have exited and are not reaped yet
 
 
-def sample_tree(root: int, with_pss: bool = False) -> TreeSample:
+def sample_tree(root: int, with_pss: bool = False, with_fds: bool = False) -> TreeSample:
     tree = process_tree(root)
+    living = [s for s in tree if s.state != "Z"]
     return TreeSample(
-        processes=len(tree),
-        threads=sum(s.threads for s in tree),
-        rss=sum(s.rss_pages for s in tree) * PAGE_SIZE,
-        cpu_s=sum(s.cpu_ticks for s in tree) / CLOCK_TICKS,
-        pss=sum(pss_bytes(s.pid) for s in tree) if with_pss else 0,
+        processes=len(living),
+        threads=sum(s.threads for s in living),
+        rss=sum(s.rss_pages for s in living) * PAGE_SIZE,
+        cpu_s=sum(s.cpu_ticks for s in living) / CLOCK_TICKS,
+        pss=sum(pss_bytes(s.pid) for s in living) if with_pss else 0,
+        fds=sum(count_fds(s.pid) for s in living) if with_fds else 0,
+        zombies=len(tree) - len(living),
     )
 
 
@@ -173,27 +195,21 @@ def stalled_connections(port: int, min_wait_ms: int = 1000) -> int | None:
     return stalled
 
 
-def machine_busy_s() -> float:
-    """CPU seconds the whole machine spent running tasks since boot (/proc/stat: user, nice,
-    system, steal -- not irq/softirq, which the kernel charges to no task)."""
-    with open("/proc/stat") as f:
-        fields = f.readline().split()  # "cpu user nice system idle iowait irq softirq steal ..."
-    user, nice, system, steal = (int(fields[i]) for i in (1, 2, 3, 8))
-    return (user + nice + system + steal) / CLOCK_TICKS
+class TreeSampler:
+    """Samples a process tree every `interval` seconds in a thread: keeps every sample with its
+    time (time.monotonic()) and the peaks; given a port, also the peak of its stalled
+    connections."""
 
-
-class PeakSampler:
-    """Samples a process tree (and its port's stalled connections) every `interval` seconds in
-    a thread; keeps the peaks."""
-
-    def __init__(self, root: int, port: int, interval: float = 1.0, stall_ms: int = 1000):
+    def __init__(self, root: int, interval: float = 1.0, port: int | None = None,
+                 stall_ms: int = 1000):
         self.root, self.port, self.interval, self.stall_ms = root, port, interval, stall_ms
+        self.samples: list[tuple[float, TreeSample]] = []
         self.peak = TreeSample(0, 0, 0, 0.0)
         self.stalled: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> PeakSampler:
+    def __enter__(self) -> TreeSampler:
         self._thread.start()
         return self
 
@@ -204,12 +220,75 @@ class PeakSampler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             s = sample_tree(self.root)
+            self.samples.append((time.monotonic(), s))
             self.peak.processes = max(self.peak.processes, s.processes)
             self.peak.threads = max(self.peak.threads, s.threads)
             self.peak.rss = max(self.peak.rss, s.rss)
-            stalled = stalled_connections(self.port, self.stall_ms)
+            stalled = stalled_connections(self.port, self.stall_ms) if self.port else None
             if stalled is not None:
                 self.stalled = max(self.stalled or 0, stalled)
+
+
+# ----------------------------------------------------------------------------------------------
+# The machine
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine spent running tasks since boot (/proc/stat: user, nice,
+    system, steal -- not irq/softirq, which the kernel charges to no task)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()  # "cpu user nice system idle iowait irq softirq steal ..."
+    user, nice, system, steal = (int(fields[i]) for i in (1, 2, 3, 8))
+    return (user + nice + system + steal) / CLOCK_TICKS
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this driver and of every child it has reaped: the wrk runs, and a server
+    once it is stopped (with the children it reaped in turn)."""
+    return sum(getattr(resource.getrusage(who), f)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+
+
+class CpuWindow:
+    """From its creation on: the wall time, the CPU this driver and its reaped children used, and
+    what other programs used -- the machine's busy time minus ours. (The load average cannot
+    tell a shared machine: it counts our own server and wrk.)"""
+
+    def __init__(self) -> None:
+        self.machine0, self.ours0, self.clock0 = machine_busy_s(), own_cpu_s(), time.monotonic()
+
+    def wall_s(self) -> float:
+        return time.monotonic() - self.clock0
+
+    def ours_s(self) -> float:
+        return own_cpu_s() - self.ours0
+
+    def others_cores(self, also_ours_s: float = 0.0) -> float:
+        """Cores' worth of CPU that other programs used; `also_ours_s`: CPU of ours that
+        getrusage does not show yet (a server still running)."""
+        others = machine_busy_s() - self.machine0 - self.ours_s() - also_ours_s
+        return max(0.0, others) / self.wall_s()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,6 +299,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Polls `condition` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, timeout: float) -> bool:
@@ -238,6 +327,7 @@ class RunningServer:
                  tmpdir: tempfile.TemporaryDirectory | None = None):
         self.model, self.proc, self.port, self.command = model, proc, port, command
         self.pid = proc.pid
+        self.exit_status = ""  # after stop(): "0", "1", "signal 9", or "hung" (killed)
         self._tmpdir = tmpdir
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=30)
         self._drain: threading.Thread | None = None
@@ -263,8 +353,22 @@ class RunningServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def sample(self, with_pss: bool = False) -> TreeSample:
-        return sample_tree(self.pid, with_pss)
+    def sample(self, with_pss: bool = False, with_fds: bool = False) -> TreeSample:
+        return sample_tree(self.pid, with_pss, with_fds)
+
+    def check_page(self, www: Path, delay: float = 0.0) -> None:
+        """One GET /page.html: status 200 and the file's exact bytes, or a ServerError."""
+        expected = (www / "page.html").read_bytes()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5 + delay)
+        try:
+            conn.request("GET", "/page.html")
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        if response.status != 200 or body != expected:
+            raise ServerError(f"status {response.status}, {len(body)} bytes "
+                              f"(expected 200 and {len(expected)} bytes)")
 
     def drain_stderr(self, already: bytes = b"") -> None:
         """Keeps reading the server's stderr so it never blocks on a full pipe."""
@@ -282,21 +386,11 @@ class RunningServer:
 
     def _group_leftovers(self) -> list[int]:
         """Living processes still in the server's process group (its session leader is gone)."""
-        left = []
-        for pid in all_pids():
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    data = f.read().decode("ascii", "replace")
-            except OSError:
-                continue
-            fields = data[data.rindex(")") + 2 :].split()
-            if int(fields[2]) == self.pid and fields[0] != "Z":
-                left.append(pid)
-        return left
+        return [s.pid for s in all_stats() if s.pgrp == self.pid and s.state != "Z"]
 
     def stop(self) -> str | None:
         """Graceful stop. Returns None when all went well, else what went wrong."""
-        problem = None
+        problem, hung = None, False
         sig = signal.SIGQUIT if self.model.name == "nginx" else signal.SIGINT
         if self.proc.poll() is not None:
             problem = f"had already exited (status {self.proc.returncode}) before the stop signal"
@@ -306,6 +400,7 @@ class RunningServer:
                 self.proc.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 problem = f"did not exit within {STOP_TIMEOUT_S:.0f} s of {sig.name}; killed"
+                hung = True
                 try:
                     os.killpg(self.pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -315,12 +410,11 @@ class RunningServer:
                 rc = self.proc.returncode
                 how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
                 problem = f"{how} after {sig.name} (expected status 0)"
+        rc = self.proc.returncode
+        self.exit_status = "hung" if hung else str(rc) if rc >= 0 else f"signal {-rc}"
         # Processes of the model (forked children) must be gone too. Give them a moment.
-        deadline = time.monotonic() + 2.0
+        wait_for(lambda: not self._group_leftovers(), 2.0)
         left = self._group_leftovers()
-        while left and time.monotonic() < deadline:
-            time.sleep(0.1)
-            left = self._group_leftovers()
         if left:
             for pid in left:
                 try:

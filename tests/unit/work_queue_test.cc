@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <functional>
 #include <latch>
 #include <memory>
 #include <numeric>
@@ -13,24 +11,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/unit/expect_soon.h"
 
 namespace hs {
 namespace {
 
 using std::chrono_literals::operator""ms;
-
-// Waits up to 5 s for `condition`. A queue that never wakes a waiter would hang the whole test
-// binary, so a timeout reports the failure and stops the binary instead.
-void ExpectSoon(const std::function<bool()>& condition, const char* what) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << what << ": not within 5 s";
-      std::abort();
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-}
 
 // Nothing can be observed about a thread that is (rightly) blocked; this gives a thread that
 // should block ample time to reach the wait -- or, if the queue is broken, to get through it.
