@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 
@@ -21,11 +22,13 @@ bool force_quit_on_second_signal = true;
 
 void OnStopSignal(int) {
   // Only async-signal-safe calls here: an atomic increment, write(2) and exit_group(2).
+  const int saved_errno = errno;  // a failed write() must not change it under interrupted code
   int seen = signals_seen.fetch_add(1) + 1;
   // The system call _exit() makes, issued directly: ThreadSanitizer intercepts _exit() to run
   // its exit-time checks, which would report the threads this deliberately abandons as leaked.
   if (seen >= 2 && force_quit_on_second_signal) ::syscall(SYS_exit_group, 130);
   RequestShutdown();
+  errno = saved_errno;
 }
 
 void Install(bool force_quit) {
