@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,9 +69,17 @@ pid_t ForkServerChild() {
   const sigset_t stop = StopSignals();
   sigset_t old_mask;
   ::sigprocmask(SIG_BLOCK, &stop, &old_mask);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid != 0) ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);  // the parent, or fork failed
-  return pid;
+  if (pid != 0) {
+    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);  // the parent, or fork failed
+    return pid;
+  }
+  // The child dies with its parent, however the parent goes: a forced exit on a second Ctrl-C,
+  // SIGKILL, a crash. Left behind, it would keep serving and keep the port. If the parent died
+  // before prctl() ran, the death signal never comes, but getppid() no longer names it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
+  return 0;
 }
 
 int ShutdownFd() { return stop_fd; }
