@@ -114,6 +114,10 @@ TEST_P(ServerTest, DirectoryWithoutSlashRedirects) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 301);
   EXPECT_EQ(r->Header("location"), "/sub/");
+  auto query = Fetch(server.port(), Get("/sub?x=1"));
+  ASSERT_TRUE(query.has_value());
+  EXPECT_EQ(query->status, 301);
+  EXPECT_EQ(query->Header("location"), "/sub/?x=1");
   auto index = Fetch(server.port(), Get("/sub/"));
   ASSERT_TRUE(index.has_value());
   EXPECT_EQ(index->body, "sub index\n");
