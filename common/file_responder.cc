@@ -37,6 +37,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/http_response.h"
 #include "common/strings.h"
@@ -209,13 +210,15 @@ std::string LastModified(time_t mtime) {
 
 // A conditional GET or HEAD (RFC 9110 13.1.3): the client's cached copy is current when the file
 // has not changed since the If-Modified-Since date it sends (our own Last-Modified, echoed back
-// by a browser revalidating its cache). An unparsable date is ignored, and so is the whole header
-// when If-None-Match is present: entity tags take precedence, and we issue none, so none match.
+// by a browser revalidating its cache). An unparsable date is ignored; so is a date later than
+// our clock, which is invalid (it cannot be a Last-Modified we sent, and would keep a stale copy
+// "current" until then); and so is the whole header when If-None-Match is present: entity tags
+// take precedence, and we issue none, so none match.
 bool NotModified(const HttpRequest& request, time_t mtime) {
   const std::optional<std::string_view> since = request.Header("If-Modified-Since");
   if (!since || request.Header("If-None-Match")) return false;
   const std::optional<absl::Time> date = ParseHttpDate(*since);
-  return date && absl::FromTimeT(mtime) <= *date;
+  return date && *date <= absl::Now() && absl::FromTimeT(mtime) <= *date;
 }
 
 // 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110

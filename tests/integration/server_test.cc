@@ -226,8 +226,9 @@ TEST_P(ServerTest, UnchangedFileIsNotModifiedAndTheConnectionStaysInStep) {
     EXPECT_EQ(next->body, ReadFile(site_.root() + "/page.html"));
   }
 
-  // A copy older than the file, or a date we cannot read: the whole file.
-  for (const std::string since : {"Thu, 01 Jan 1970 00:00:00 GMT", "last tuesday"}) {
+  // A copy older than the file, a date we cannot read, or one in the future: the whole file.
+  for (const std::string since :
+       {"Thu, 01 Jan 1970 00:00:00 GMT", "last tuesday", "Fri, 01 Jan 2100 00:00:00 GMT"}) {
     auto full = Fetch(server.port(),
                       "GET /page.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                       "If-Modified-Since: " +
