@@ -37,6 +37,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/http_response.h"
 #include "common/strings.h"
@@ -209,13 +210,15 @@ std::string LastModified(time_t mtime) {
 
 // A conditional GET or HEAD (RFC 9110 13.1.3): the client's cached copy is current when the file
 // has not changed since the If-Modified-Since date it sends (our own Last-Modified, echoed back
-// by a browser revalidating its cache). An unparsable date is ignored, and so is the whole header
-// when If-None-Match is present: entity tags take precedence, and we issue none, so none match.
+// by a browser revalidating its cache). An unparsable date is ignored; so is a date later than
+// our clock, which is invalid (it cannot be a Last-Modified we sent, and would keep a stale copy
+// "current" until then); and so is the whole header when If-None-Match is present: entity tags
+// take precedence, and we issue none, so none match.
 bool NotModified(const HttpRequest& request, time_t mtime) {
   const std::optional<std::string_view> since = request.Header("If-Modified-Since");
   if (!since || request.Header("If-None-Match")) return false;
   const std::optional<absl::Time> date = ParseHttpDate(*since);
-  return date && absl::FromTimeT(mtime) <= *date;
+  return date && *date <= absl::Now() && absl::FromTimeT(mtime) <= *date;
 }
 
 // 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110
@@ -232,12 +235,17 @@ bool NeedsNoEscape(unsigned char c) {
          std::string_view::npos;
 }
 
-std::string PercentEncodePath(std::string_view path) {
+// A query is kept as the client sent it, escapes and all; only bytes that are not visible ASCII
+// (which the parser never lets into a target) are escaped, so it cannot break the header line.
+bool IsVisibleAscii(unsigned char c) { return c > 0x20 && c < 0x7f; }
+
+// Every byte for which keep(byte) is false becomes %XX.
+std::string PercentEncode(std::string_view text, bool (*keep)(unsigned char)) {
   constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
-  out.reserve(path.size() + 2);
-  for (const unsigned char c : path) {
-    if (NeedsNoEscape(c)) {
+  out.reserve(text.size() + 2);
+  for (const unsigned char c : text) {
+    if (keep(c)) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -248,9 +256,21 @@ std::string PercentEncodePath(std::string_view path) {
   return out;
 }
 
-ResponsePlan RedirectToDirectory(const std::string& path, const ReplyOptions& reply) {
+// The query of a request-target with its '?' ("?x=1"), or "" when there is none; a fragment
+// (which clients should not send) is dropped.
+std::string_view QueryOf(std::string_view target) {
+  const size_t start = target.find_first_of("?#");
+  if (start == std::string_view::npos || target[start] == '#') return "";
+  const size_t fragment = target.find('#', start);
+  return target.substr(start, fragment == std::string_view::npos ? fragment : fragment - start);
+}
+
+// The directory's own URL, with the request's query kept: "/sub?x=1" -> "/sub/?x=1".
+ResponsePlan RedirectToDirectory(const std::string& path, std::string_view query,
+                                 const ReplyOptions& reply) {
   ExtraHeaders extra;
-  extra.emplace_back("Location", absl::StrCat("/", PercentEncodePath(path), "/"));
+  extra.emplace_back("Location", absl::StrCat("/", PercentEncode(path, NeedsNoEscape), "/",
+                                              PercentEncode(query, IsVisibleAscii)));
   return PageReply(301, reply, std::move(extra));
 }
 
@@ -404,7 +424,9 @@ ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
 
   struct stat st;
   if (fstat(file.get(), &st) != 0) return PageReply(500, reply);
-  if (S_ISDIR(st.st_mode) && !target.trailing_slash) return RedirectToDirectory(target.path, reply);
+  if (S_ISDIR(st.st_mode) && !target.trailing_slash) {
+    return RedirectToDirectory(target.path, QueryOf(request.target), reply);
+  }
   // FIFOs, devices, sockets, and a directory that is itself called index.html.
   if (!S_ISREG(st.st_mode)) return PageReply(403, reply);
 

@@ -59,10 +59,11 @@ struct RespondContext {
 };
 
 // GET/HEAD of a file under `root`. Other methods -> 405 with "Allow: GET, HEAD". Directory
-// without trailing slash -> 301 to "path/". Missing -> 404 (body: the root's 404.html when it
-// exists, else a small built-in page); unreadable -> 403. Every response carries Date, Server,
-// Content-Length, Content-Type, Connection; files also Last-Modified. A file unchanged since the
-// request's If-Modified-Since -> 304 with no body and no Content-Type.
+// without trailing slash -> 301 to "path/" (plus the request's query). Missing -> 404 (body: the
+// root's 404.html when it exists, else a small built-in page); unreadable -> 403. Every response
+// carries Date, Server, Content-Length, Content-Type, Connection; files also Last-Modified. A
+// file unchanged since the request's If-Modified-Since (a date not in the future) -> 304 with no
+// body and no Content-Type.
 ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
                      const RespondContext& context);
 

@@ -2,11 +2,13 @@
 
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 
@@ -25,11 +27,13 @@ bool force_quit_on_second_signal = true;
 
 void OnStopSignal(int) {
   // Only async-signal-safe calls here: an atomic increment, write(2) and exit_group(2).
+  const int saved_errno = errno;  // a failed write() must not change it under interrupted code
   int seen = signals_seen.fetch_add(1) + 1;
   // The system call _exit() makes, issued directly: ThreadSanitizer intercepts _exit() to run
   // its exit-time checks, which would report the threads this deliberately abandons as leaked.
   if (seen >= 2 && force_quit_on_second_signal) ::syscall(SYS_exit_group, 130);
   RequestShutdown();
+  errno = saved_errno;
 }
 
 void Install(bool force_quit) {
@@ -70,9 +74,17 @@ pid_t ForkServerChild() {
   const sigset_t stop = StopSignals();
   sigset_t old_mask;
   ::sigprocmask(SIG_BLOCK, &stop, &old_mask);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid != 0) ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);  // the parent, or fork failed
-  return pid;
+  if (pid != 0) {
+    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);  // the parent, or fork failed
+    return pid;
+  }
+  // The child dies with its parent, however the parent goes: a forced exit on a second Ctrl-C,
+  // SIGKILL, a crash. Left behind, it would keep serving and keep the port. If the parent died
+  // before prctl() ran, the death signal never comes, but getppid() no longer names it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
+  return 0;
 }
 
 int ShutdownFd() { return stop_fd; }

@@ -5,7 +5,8 @@
 // and every blocking connection poll()s it beside its socket and sees "stop" at once, and an
 // event loop can add it to epoll. This avoids the classic races of a global flag checked between
 // blocking calls (the signal arriving just before accept() blocks).
-// A second SIGINT/SIGTERM in the parent exits at once with status 130 ("I said stop").
+// A second SIGINT/SIGTERM in the parent exits at once with status 130 ("I said stop"), and
+// its server children die with it (see ForkServerChild).
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +29,9 @@ void InstallChildShutdownHandlers();
 // InstallChildShutdownHandlers(): before that call the child still runs the parent's handler
 // with the parent's signal count, so a stop signal forwarded at once (a child forked while the
 // parent drains its accept queue) would read as a second, force-quit signal and drop the client.
+// The child dies with its parent (SIGKILL, PR_SET_PDEATHSIG): no server process outlives the
+// parent, whether it exits, force-quits on a second signal, crashes or is killed. The kernel
+// takes the forking *thread* for the parent, so fork from the main thread (the accept loop's).
 pid_t ForkServerChild();
 
 // The eventfd that becomes readable when shutdown starts (-1 before Install*).

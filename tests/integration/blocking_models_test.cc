@@ -53,6 +53,17 @@ std::vector<pid_t> ProcessGroup(pid_t pgid) {
   return members;
 }
 
+// The members of process group `pgid` that still run: a zombie holds no socket and serves no one
+// (an orphan's zombie may wait long for a reaper that does not reap).
+std::vector<pid_t> LiveProcessGroup(pid_t pgid) {
+  std::vector<pid_t> live;
+  for (pid_t pid : ProcessGroup(pgid)) {
+    std::vector<std::string> fields = StatFields(pid);
+    if (!fields.empty() && fields[0] != "Z") live.push_back(pid);
+  }
+  return live;
+}
+
 // `n` clients connect and send at once; returns every response (nullopt: none arrived).
 std::vector<std::optional<HttpResponse>> FetchConcurrently(int port, int n) {
   std::vector<std::optional<HttpResponse>> responses(static_cast<size_t>(n));
@@ -180,7 +191,71 @@ TEST_P(BlockingModelTest, BusyKeepAliveClientsDoNotStarveAWaitingClient) {
   }
 }
 
+// The models that fork server children: however the parent goes, its children go with it.
+// Left behind, they kept their clients and (the process pool's workers) the listening socket, so
+// a restart failed with "Address already in use" while an orphan went on serving.
+class ForkingModelTest : public ModelTest {
+ protected:
+  // Two workers for the pool; one request inside a 3 s delay and six idle connections held
+  // open, so that a first SIGINT starts a graceful shutdown that is still waiting when the
+  // second arrives. Returns once every connection is in a child's hands or the accept queue.
+  std::vector<Fd> OccupyChildren(ServerProcess& server) {
+    std::vector<Fd> clients;
+    clients.push_back(Connect(server.port()));  // first, so a pool worker takes it at once
+    SendRaw(clients.back().get(), Get("/page.html"));
+    for (int i = 0; i < 6; ++i) clients.push_back(Connect(server.port()));
+    const size_t children = GetParam().pool ? 2 : 7;
+    EXPECT_TRUE(
+        Eventually([&] { return LiveChildren(server.pid()).size() == children; }, absl::Seconds(5)))
+        << LiveChildren(server.pid()).size() << " children, expected " << children;
+    return clients;
+  }
+
+  // Within a second of the parent's end no process of its group runs, and a new server can
+  // listen on the same port and answer.
+  void ExpectNothingOutlivesTheParent(ServerProcess& server) {
+    const pid_t group = server.pid();
+    EXPECT_TRUE(Eventually([&] { return LiveProcessGroup(group).empty(); }, absl::Seconds(1)))
+        << LiveProcessGroup(group).size() << " server processes outlived the parent";
+    std::vector<std::string> args = {"-p", std::to_string(server.port()), "-f", site_.root()};
+    if (GetParam().pool) args.insert(args.end(), {"--workers", "1"});
+    ServerProcess restarted(GetParam().binary, args);
+    ASSERT_EQ(restarted.port(), server.port()) << restarted.Stderr();
+    auto r = Fetch(restarted.port(), Get("/index.html"));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+  }
+};
+
+TEST_P(ForkingModelTest, SecondSigintTakesEveryChildWithTheParent) {
+  ServerProcess server = Start({"--delay=3"}, /*workers=*/2);
+  std::vector<Fd> clients = OccupyChildren(server);
+  server.Signal(SIGINT);
+  // Apart, so the kernel cannot merge the two into one pending signal: the first starts the
+  // graceful shutdown, which waits for the delayed request; the second forces the exit.
+  absl::SleepFor(absl::Milliseconds(300));
+  server.Signal(SIGINT);
+  auto status = server.WaitExit(absl::Seconds(2));
+  ASSERT_TRUE(status.has_value()) << "the second SIGINT did not end the parent";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 130) << "wait status " << *status;
+  ExpectNothingOutlivesTheParent(server);
+}
+
+TEST_P(ForkingModelTest, SigkillOfTheParentTakesEveryChildWithIt) {
+  ServerProcess server = Start({"--delay=3"}, /*workers=*/2);
+  std::vector<Fd> clients = OccupyChildren(server);
+  server.Signal(SIGKILL);
+  auto status = server.WaitExit(absl::Seconds(2));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << "wait status " << *status;
+  ExpectNothingOutlivesTheParent(server);
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, BlockingModelTest, ::testing::ValuesIn(kBlockingModels),
+                         ModelName);
+INSTANTIATE_TEST_SUITE_P(Models, ForkingModelTest,
+                         ::testing::Values(Model{"process_server", false},
+                                           Model{"process_pool_server", true}),
                          ModelName);
 INSTANTIATE_TEST_SUITE_P(Models, DelayTest, ::testing::ValuesIn(kBlockingModels), ModelName);
 // The contrast: the iterative server takes the six delays one after another.

@@ -117,6 +117,10 @@ TEST_P(ServerTest, DirectoryWithoutSlashRedirects) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 301);
   EXPECT_EQ(r->Header("location"), "/sub/");
+  auto query = Fetch(server.port(), Get("/sub?x=1"));
+  ASSERT_TRUE(query.has_value());
+  EXPECT_EQ(query->status, 301);
+  EXPECT_EQ(query->Header("location"), "/sub/?x=1");
   auto index = Fetch(server.port(), Get("/sub/"));
   ASSERT_TRUE(index.has_value());
   EXPECT_EQ(index->body, "sub index\n");
@@ -225,8 +229,9 @@ TEST_P(ServerTest, UnchangedFileIsNotModifiedAndTheConnectionStaysInStep) {
     EXPECT_EQ(next->body, ReadFile(site_.root() + "/page.html"));
   }
 
-  // A copy older than the file, or a date we cannot read: the whole file.
-  for (const std::string since : {"Thu, 01 Jan 1970 00:00:00 GMT", "last tuesday"}) {
+  // A copy older than the file, a date we cannot read, or one in the future: the whole file.
+  for (const std::string since :
+       {"Thu, 01 Jan 1970 00:00:00 GMT", "last tuesday", "Fri, 01 Jan 2100 00:00:00 GMT"}) {
     auto full = Fetch(server.port(),
                       "GET /page.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                       "If-Modified-Since: " +

@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/http_request.h"
 #include "common/http_response.h"
@@ -256,6 +257,10 @@ class FileResponderTest : public ::testing::Test {
     WriteFile(*base_ / "secret.txt", kSecret);
     WriteFile(root / "index.html", "<h1>home</h1>\n");
     WriteFile(root / "page.html", "<p>page</p>\n");
+    // Changed on 1 Jan 2020: the conditional tests send dates up to a day after that, which must
+    // lie in the past (a date in the future is ignored).
+    const timespec changed[2] = {{.tv_sec = 1577836800}, {.tv_sec = 1577836800}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (root / "page.html").c_str(), changed, 0), 0) << strerror(errno);
     WriteFile(root / "a.png", std::string_view(kPng, sizeof(kPng) - 1));
     WriteFile(root / "404.html", kCustom404);
     WriteFile(root / "hello world.txt", "hello\n");
@@ -542,6 +547,19 @@ TEST_F(ConditionalGetTest, BadDateOrIfNoneMatchIsIgnored) {
       200);
 }
 
+// RFC 9110 13.1.3: a date later than the server's clock is invalid. Honouring it would keep a
+// client's copy "current" until then, however often the file changed.
+TEST_F(ConditionalGetTest, DateInTheFutureIsIgnored) {
+  for (const std::string& since :
+       {std::string("Fri, 01 Jan 2100 00:00:00 GMT"), HttpDate(absl::Now() + absl::Hours(1))}) {
+    SCOPED_TRACE(since);
+    const ResponsePlan plan = Conditional("GET", {{"If-Modified-Since", since}});
+    EXPECT_EQ(plan.status, 200);
+    EXPECT_EQ(Body(plan), "<p>page</p>\n");
+    EXPECT_EQ(Parse(plan.head).status_line, "HTTP/1.1 200 OK");
+  }
+}
+
 TEST_F(ConditionalGetTest, OnlyFilesAreConditional) {
   const std::string since = PageModifiedPlus(86400);
   HttpRequest missing =
@@ -606,7 +624,6 @@ TEST_F(FileResponderTest, OtherMissingShapesAre404) {
 TEST_F(FileResponderTest, DirectoryWithoutSlashRedirects) {
   for (const auto& [target, location] : std::vector<std::pair<std::string, std::string>>{
            {"/sub", "/sub/"},
-           {"/sub?x=1", "/sub/"},
            {"/nodir", "/nodir/"},
            {"/sublink", "/sublink/"},
            {"/my%20dir", "/my%20dir/"},
@@ -623,6 +640,24 @@ TEST_F(FileResponderTest, DirectoryWithoutSlashRedirects) {
     ExpectCommonHeaders(head);
     EXPECT_EQ(head.values.at("Location"), location);
     EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(plan.body.size()));
+  }
+}
+
+// The query belongs to the resource; only the fragment (which clients should not send) goes.
+TEST_F(FileResponderTest, DirectoryRedirectKeepsTheQuery) {
+  for (const auto& [target, location] : std::vector<std::pair<std::string, std::string>>{
+           {"/sub?x=1", "/sub/?x=1"},
+           {"/sub?a=1&b=%2F%20", "/sub/?a=1&b=%2F%20"},
+           {"/my%20dir?q", "/my%20dir/?q"},
+           {"http://h/sub?x=1#top", "/sub/?x=1"},
+           {"/sub#top?x=1", "/sub/"},
+           // Not from the parser, which refuses such a target; escaped all the same.
+           {"/sub?a b\r\nSet-Cookie: c=d\x80", "/sub/?a%20b%0D%0ASet-Cookie:%20c=d%80"},
+       }) {
+    SCOPED_TRACE(target);
+    const ResponsePlan plan = Get(target);
+    EXPECT_EQ(plan.status, 301);
+    EXPECT_EQ(Parse(plan.head).values.at("Location"), location);
   }
 }
 
