@@ -7,7 +7,7 @@
 #include "async_server/event_loop.h"
 #include "async_server/task.h"
 #include "common/cli.h"
-#include "common/file_responder.h"
+#include "common/document_root.h"
 #include "common/socket.h"
 
 namespace hs::async {

@@ -9,7 +9,7 @@
 
 #include "common/cli.h"
 #include "common/conversation.h"
-#include "common/file_responder.h"
+#include "common/document_root.h"
 #include "common/socket.h"
 
 namespace hs {

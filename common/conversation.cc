@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "common/file_responder.h"
 #include "common/http_request.h"
 #include "common/log.h"
 #include "common/shutdown.h"
@@ -72,7 +73,7 @@ Step Conversation::Next(absl::Time now) {
       // The client waits (about a second, for curl) before sending the body. A request that
       // will be refused gets its final answer now, and the connection closes (the body is never
       // read); one that will be served gets "100 Continue" at once -- before any -d delay.
-      ResponsePlan refusal = Respond(request, root_, {.keep_alive_allowed = false});
+      ResponsePlan refusal = Respond(request, root_, /*keep_alive_allowed=*/false);
       if (refusal.status >= 400) return Answer(std::move(refusal), buffer_.size(), false, now);
       sending_continue_ = true;
       phase_ = Phase::kSending;
@@ -85,7 +86,7 @@ Step Conversation::Next(absl::Time now) {
     }
     return ReadStep();
   }
-  ResponsePlan response = Respond(request, root_, {.keep_alive_allowed = KeepAliveAllowed()});
+  ResponsePlan response = Respond(request, root_, KeepAliveAllowed());
   HS_VLOG(log_id_, "%s %s -> %d", Sv(request.method), Sv(request.target), response.status);
   return Answer(std::move(response), parsed.consumed, /*apply_delay=*/true, now);
 }

@@ -23,7 +23,8 @@
 #include <string_view>
 
 #include "absl/time/time.h"
-#include "common/file_responder.h"
+#include "common/document_root.h"
+#include "common/http_response.h"
 
 namespace hs {
 

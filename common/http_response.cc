@@ -6,15 +6,20 @@
 // (civil-time conversion plus strftime-style formatting). Its value only changes once a second,
 // so each thread keeps the last formatted string and reformats only when the second changes:
 // thread_local means no locking, and the common case is one cheap clock read and a compare.
+//
+// The reply builders at the end (PageReply, FileReply, NotModifiedReply, ErrorResponse) give
+// every reply -- a file, a built-in page, a 304 -- its head from SerializeHead in the same way.
 #include "common/http_response.h"
 
 #include <cstdint>
 #include <ctime>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/mime.h"
 #include "common/strings.h"
 
 namespace hs {
@@ -120,6 +125,54 @@ std::string SerializeHead(const ResponseHead& head) {
   }
   out += "\r\n";
   return out;
+}
+
+namespace {
+
+ResponsePlan MakePlan(int status, const ReplyOptions& reply, std::string_view content_type,
+                      size_t content_length, ExtraHeaders extra) {
+  ResponsePlan plan;
+  plan.status = status;
+  plan.close = !reply.keep_alive;
+  plan.head = SerializeHead({.status = status,
+                             .version_minor = reply.version_minor,
+                             .content_type = content_type,
+                             .content_length = content_length,
+                             .keep_alive = reply.keep_alive,
+                             .extra_headers = std::move(extra)});
+  return plan;
+}
+
+}  // namespace
+
+ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra) {
+  if (status == 405) extra.emplace_back("Allow", "GET, HEAD");
+  const std::string_view reason = ReasonPhrase(status);
+  std::string body =
+      absl::StrCat("<!DOCTYPE html><html><head><title>", status, " ", Sv(reason),
+                   "</title></head><body><h1>", status, " ", Sv(reason), "</h1></body></html>\n");
+  ResponsePlan plan = MakePlan(status, reply, kHtmlType, body.size(), std::move(extra));
+  if (!reply.head_only) plan.body = std::move(body);
+  return plan;
+}
+
+ResponsePlan FileReply(int status, Fd file, size_t size, const ReplyOptions& reply,
+                       std::string_view content_type, ExtraHeaders extra) {
+  ResponsePlan plan = MakePlan(status, reply, content_type, size, std::move(extra));
+  if (!reply.head_only) {
+    plan.file = std::move(file);
+    plan.file_size = size;
+  }
+  return plan;
+}
+
+ResponsePlan NotModifiedReply(size_t size, const ReplyOptions& reply, ExtraHeaders extra) {
+  return MakePlan(304, reply, /*content_type=*/"", size, std::move(extra));
+}
+
+ResponsePlan ErrorResponse(int status, int version_minor) {
+  return PageReply(status,
+                   {.version_minor = version_minor, .keep_alive = false, .head_only = false});
 }
 
 }  // namespace hs

@@ -1,4 +1,5 @@
-// Response serialisation: status line and headers as one string, ready for SendAll().
+// Responses: the status line and headers serialised as one string, ready for SendAll(), and the
+// plan a driver sends (head, then an in-memory body or an open file).
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/socket.h"
 
 namespace hs {
 
@@ -27,17 +29,55 @@ std::optional<absl::Time> ParseHttpDate(std::string_view value);
 // The Date header value for now; formatted at most once per second per thread.
 const std::string& CurrentHttpDate();
 
+// Headers after the fixed ones, in order: Last-Modified, Allow, Location, ...
+using ExtraHeaders = std::vector<std::pair<std::string_view, std::string>>;
+
+// What SerializeHead writes.
 struct ResponseHead {
   int status = 200;
   int version_minor = 1;  // answer HTTP/1.1, or HTTP/1.0 to a 1.0 client
   std::string_view content_type;
   size_t content_length = 0;
   bool keep_alive = false;
-  std::vector<std::pair<std::string_view, std::string>> extra_headers;  // Last-Modified, Allow, ...
+  ExtraHeaders extra_headers;
 };
 
 // "HTTP/1.1 200 OK\r\nDate: ...\r\nServer: ...\r\nContent-Type: ...\r\nContent-Length: ...\r\n
 //  Connection: keep-alive|close\r\n<extra headers>\r\n"
 std::string SerializeHead(const ResponseHead& head);
+
+// What a driver sends: the head, then `body` or `file`.
+struct ResponsePlan {
+  int status = 200;
+  std::string head;  // status line + headers + blank line
+  std::string body;  // in-memory body (error pages); empty when `file` is used or for HEAD
+  Fd file;           // body to sendfile(), when valid (never for HEAD)
+  size_t file_size = 0;
+  bool close = false;  // close the connection after sending
+};
+
+// What a reply's shape depends on besides its status and body: the builders below take it, and
+// Respond() derives it from the request and the connection.
+struct ReplyOptions {
+  int version_minor = 1;    // answer HTTP/1.1, or HTTP/1.0 to a 1.0 client
+  bool keep_alive = false;  // "Connection: keep-alive"; false: close after sending
+  bool head_only = false;   // HEAD: same headers, no body
+};
+
+// A small in-memory HTML page naming the status (error pages, the 301 page). A 405 also gets
+// "Allow: GET, HEAD".
+ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra = {});
+
+// A body sent from an open file of `size` bytes. For HEAD the file is closed here (when `file`
+// goes out of scope): the caller must not be able to send it by mistake.
+ResponsePlan FileReply(int status, Fd file, size_t size, const ReplyOptions& reply,
+                       std::string_view content_type, ExtraHeaders extra = {});
+
+// 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110
+// 15.4.5); Content-Length may stay, as the length a 200 would have had (RFC 9110 8.6).
+ResponsePlan NotModifiedReply(size_t size, const ReplyOptions& reply, ExtraHeaders extra);
+
+// An error response with a small HTML body and "Connection: close" (parse errors, 408, ...).
+ResponsePlan ErrorResponse(int status, int version_minor = 1);
 
 }  // namespace hs

@@ -1,5 +1,6 @@
 // libFuzzer target for the two layers that keep requests inside the document root
-// (common/file_responder.cc). The bytes are a request-target.
+// (common/request_target.cc and common/document_root.cc, used by common/file_responder.cc). The
+// bytes are a request-target.
 //
 // Layer 1, hs::ResolveTarget (text only):
 //   - the status is 200, 400, 403 or 404, and ResolveTarget is deterministic;
@@ -31,21 +32,19 @@
 #include <utility>
 #include <vector>
 
+#include "common/document_root.h"
 #include "common/file_responder.h"
 #include "common/http_request.h"
+#include "common/mime.h"
+#include "common/request_target.h"
 #include "tests/fuzz/fuzz_check.h"
-
-namespace hs::internal {
-// Defined in common/file_responder.cc: the realpath() fallback for kernels without openat2.
-int OpenBeneathWithRealpath(int root_fd, const std::string& path);
-}  // namespace hs::internal
 
 namespace {
 
 namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------------------------------------
-// The model: the rules of file_responder.h, written independently and plainly.
+// The model: the rules of request_target.h, written independently and plainly.
 
 struct Expected {
   int status = 200;
@@ -216,7 +215,7 @@ void CheckOpened(std::string_view target, const hs::ResolvedTarget& r) {
   request.method = "GET";
   request.target = target;
   request.keep_alive = true;
-  const hs::ResponsePlan plan = hs::Respond(request, *site->root, {.keep_alive_allowed = true});
+  const hs::ResponsePlan plan = hs::Respond(request, *site->root, /*keep_alive_allowed=*/true);
   FUZZ_CHECK(plan.status == 200 || plan.status == 301 || plan.status == 400 || plan.status == 403 ||
              plan.status == 404);
   FUZZ_CHECK(WellFormedHead(plan.head));

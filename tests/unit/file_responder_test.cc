@@ -1,5 +1,5 @@
-// Tests for target resolution, MIME types and the file responder, against a real document root
-// built in a temporary directory (with symlinks, a FIFO and a secret file just outside the root).
+// Tests for the file responder and the document root, against a real document root built in a
+// temporary directory (with symlinks, a FIFO and a secret file just outside the root).
 #include "common/file_responder.h"
 
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/document_root.h"
 #include "common/http_request.h"
 #include "common/http_response.h"
 #include "common/socket.h"
@@ -27,11 +28,6 @@
 #include "gtest/gtest.h"
 
 namespace hs {
-
-namespace internal {
-// Defined in common/file_responder.cc: the realpath() fallback for kernels without openat2.
-int OpenBeneathWithRealpath(int root_fd, const std::string& path);
-}  // namespace internal
 
 namespace {
 
@@ -53,177 +49,6 @@ constexpr char kPng[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR-some-bytes";
 constexpr char kCustom404[] = "<html><body>custom not found</body></html>\n";
 // A directory name that would inject a header if the Location were not percent-encoded.
 constexpr char kInjectDir[] = "x\r\nSet-Cookie: a=b";
-
-// ---------------------------------------------------------------------------------------------
-// ResolveTarget
-
-ResolvedTarget Resolve(std::string_view target) { return ResolveTarget(target); }
-
-void ExpectPath(std::string_view target, std::string_view path, bool trailing_slash) {
-  SCOPED_TRACE(target);
-  const ResolvedTarget resolved = ResolveTarget(target);
-  EXPECT_EQ(resolved.status, 200);
-  EXPECT_EQ(resolved.path, path);
-  EXPECT_EQ(resolved.trailing_slash, trailing_slash);
-}
-
-TEST(ResolveTargetTest, PlainPaths) {
-  ExpectPath("/page.html", "page.html", false);
-  ExpectPath("/sub/page.html", "sub/page.html", false);
-  ExpectPath("/sub", "sub", false);
-}
-
-TEST(ResolveTargetTest, DirectoriesMapToIndex) {
-  ExpectPath("/", "index.html", true);
-  ExpectPath("/sub/", "sub/index.html", true);
-  ExpectPath("/docs/api/", "docs/api/index.html", true);
-}
-
-TEST(ResolveTargetTest, QueryAndFragmentDropped) {
-  ExpectPath("/page.html?x=1&y=2", "page.html", false);
-  ExpectPath("/?a", "index.html", true);
-  ExpectPath("/p#frag", "p", false);
-  ExpectPath("/p?q#frag", "p", false);
-  // Dot-segments in the query are not part of the path.
-  ExpectPath("/a?b/../../..", "a", false);
-  ExpectPath("/a?%zz", "a", false);
-}
-
-TEST(ResolveTargetTest, PercentDecoding) {
-  ExpectPath("/hello%20world.txt", "hello world.txt", false);
-  ExpectPath("/%41%62%63", "Abc", false);
-  ExpectPath("/%e2%82%AC", "\xe2\x82\xac", false);
-  ExpectPath("/%25", "%", false);
-  ExpectPath("/a%2Fb", "a/b", false);
-  ExpectPath("/a%2fb%2f", "a/b/index.html", true);
-}
-
-TEST(ResolveTargetTest, DecodesOnlyOnce) {
-  // "%252e" is "%2e" after one decoding: an ordinary name, not "..".
-  ExpectPath("/%252e%252e/x", "%2e%2e/x", false);
-  ExpectPath("/%252e%252e%252fsecret", "%2e%2e%2fsecret", false);
-}
-
-TEST(ResolveTargetTest, BadEscapesAndNulAre400) {
-  for (std::string_view target :
-       {"/%zz", "/%4", "/%", "/a%", "/a%g1", "/a%1g", "/%00", "/a%00.html", "/%00/../x"}) {
-    EXPECT_EQ(Resolve(target).status, 400) << target;
-  }
-  EXPECT_EQ(Resolve(std::string_view("/a\0b", 4)).status, 400);
-}
-
-TEST(ResolveTargetTest, NotAPathIs400) {
-  for (std::string_view target : {"", "*", "page.html", "example.com/x", "?x", "#f", "ftp://h/x"}) {
-    EXPECT_EQ(Resolve(target).status, 400) << target;
-  }
-}
-
-TEST(ResolveTargetTest, TraversalIs403InEverySpelling) {
-  for (std::string_view target : {
-           "/..",
-           "/../",
-           "/../x",
-           "/../../etc/passwd",
-           "/%2e%2e/x",
-           "/%2E%2E/x",
-           "/%2e%2E/x",
-           "/.%2e/x",
-           "/%2e./x",
-           "/..%2fx",
-           "/..%2Fx",
-           "/%2e%2e%2fx",
-           "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-           "/a/../../x",
-           "/a/b/../../../x",
-           "/./../x",
-           "//../x",
-           "/a/%2e%2e/%2e%2e/x",
-           "/a%2f..%2f..%2fx",
-           "http://host/../x",
-           "http://host/%2e%2e/x",
-           "HTTPS://host:8443/a/../../x",
-       }) {
-    const ResolvedTarget resolved = Resolve(target);
-    EXPECT_EQ(resolved.status, 403) << target;
-  }
-}
-
-TEST(ResolveTargetTest, DotSegmentsThatStayInside) {
-  ExpectPath("/./x", "x", false);
-  ExpectPath("//x", "x", false);
-  ExpectPath("///a//b", "a/b", false);
-  ExpectPath("/a/./b/../c", "a/c", false);
-  ExpectPath("/a/..", "index.html", true);
-  ExpectPath("/a/../", "index.html", true);
-  ExpectPath("/a/.", "a/index.html", true);
-  ExpectPath("/a/b/..", "a/index.html", true);
-  ExpectPath("/a/%2e", "a/index.html", true);
-  ExpectPath("/a/..%2fb", "b", false);
-}
-
-TEST(ResolveTargetTest, DotsInsideNamesAreOrdinary) {
-  ExpectPath("/..foo", "..foo", false);
-  ExpectPath("/foo..", "foo..", false);
-  ExpectPath("/.../x", ".../x", false);
-  ExpectPath("/.hidden", ".hidden", false);
-}
-
-TEST(ResolveTargetTest, BackslashIsOrdinary) {
-  ExpectPath("/a\\b", "a\\b", false);
-  ExpectPath("/..\\x", "..\\x", false);
-  ExpectPath("/%5c..%5cx", "\\..\\x", false);
-  ExpectPath("/\\..\\..\\etc\\passwd", "\\..\\..\\etc\\passwd", false);
-}
-
-TEST(ResolveTargetTest, AbsoluteForm) {
-  ExpectPath("http://example.com/page.html", "page.html", false);
-  ExpectPath("HTTP://Example.com:8080/a/b?q=1", "a/b", false);
-  ExpectPath("https://h/sub/", "sub/index.html", true);
-  ExpectPath("http://h", "index.html", true);
-  ExpectPath("http://h?x=/y", "index.html", true);
-  ExpectPath("http://user@h:80/x", "x", false);
-}
-
-// ---------------------------------------------------------------------------------------------
-// MimeType
-
-TEST(MimeTypeTest, KnownExtensions) {
-  EXPECT_EQ(MimeType("a.html"), "text/html; charset=utf-8");
-  EXPECT_EQ(MimeType("a.htm"), "text/html; charset=utf-8");
-  EXPECT_EQ(MimeType("a.jpg"), "image/jpeg");
-  EXPECT_EQ(MimeType("a.jpeg"), "image/jpeg");
-  EXPECT_EQ(MimeType("a.png"), "image/png");
-  EXPECT_EQ(MimeType("a.css"), "text/css; charset=utf-8");
-  EXPECT_EQ(MimeType("a.js"), "text/javascript; charset=utf-8");
-  EXPECT_EQ(MimeType("a.svg"), "image/svg+xml");
-  EXPECT_EQ(MimeType("a.ico"), "image/x-icon");
-  EXPECT_EQ(MimeType("a.gif"), "image/gif");
-  EXPECT_EQ(MimeType("a.txt"), "text/plain; charset=utf-8");
-  EXPECT_EQ(MimeType("a.json"), "application/json");
-  EXPECT_EQ(MimeType("a.webp"), "image/webp");
-}
-
-TEST(MimeTypeTest, CaseInsensitive) {
-  EXPECT_EQ(MimeType("PHOTO.JPG"), "image/jpeg");
-  EXPECT_EQ(MimeType("Index.HtMl"), "text/html; charset=utf-8");
-  EXPECT_EQ(MimeType("x.PNG"), "image/png");
-}
-
-TEST(MimeTypeTest, UsesLastExtensionOfLastComponent) {
-  EXPECT_EQ(MimeType("docs/index.html"), "text/html; charset=utf-8");
-  EXPECT_EQ(MimeType("archive.tar.gz"), "application/octet-stream");
-  EXPECT_EQ(MimeType("page.html.bak"), "application/octet-stream");
-  EXPECT_EQ(MimeType("dir.html/readme"), "application/octet-stream");
-  EXPECT_EQ(MimeType("a.min.js"), "text/javascript; charset=utf-8");
-}
-
-TEST(MimeTypeTest, Unknown) {
-  EXPECT_EQ(MimeType("README"), "application/octet-stream");
-  EXPECT_EQ(MimeType("a.exe"), "application/octet-stream");
-  EXPECT_EQ(MimeType("a."), "application/octet-stream");
-  EXPECT_EQ(MimeType(""), "application/octet-stream");
-  EXPECT_EQ(MimeType("a.htmlx"), "application/octet-stream");
-}
 
 // ---------------------------------------------------------------------------------------------
 // A real document root:
@@ -306,7 +131,7 @@ class FileResponderTest : public ::testing::Test {
   }
 
   ResponsePlan Get(std::string_view target) const {
-    return Respond(Request("GET", target), *root_, RespondContext{});
+    return Respond(Request("GET", target), *root_, /*keep_alive_allowed=*/true);
   }
 
   static fs::path Base() { return *base_; }
@@ -460,7 +285,8 @@ TEST_F(FileResponderTest, SymlinksInsideTheRootAreFollowed) {
 
 TEST_F(FileResponderTest, HeadHasSameHeadersAndNoBody) {
   const ResponsePlan get = Get("/page.html");
-  const ResponsePlan head = Respond(Request("HEAD", "/page.html"), *root_, RespondContext{});
+  const ResponsePlan head =
+      Respond(Request("HEAD", "/page.html"), *root_, /*keep_alive_allowed=*/true);
   EXPECT_EQ(head.status, 200);
   EXPECT_FALSE(head.file);
   EXPECT_EQ(head.file_size, 0u);
@@ -495,7 +321,7 @@ class ConditionalGetTest : public FileResponderTest {
   ResponsePlan Conditional(std::string_view method,
                            std::vector<std::pair<std::string_view, std::string_view>> headers) {
     return Respond(WithHeaders(Request(method, "/page.html"), std::move(headers)), *root_,
-                   RespondContext{});
+                   /*keep_alive_allowed=*/true);
   }
 };
 
@@ -564,9 +390,9 @@ TEST_F(ConditionalGetTest, OnlyFilesAreConditional) {
   const std::string since = PageModifiedPlus(86400);
   HttpRequest missing =
       WithHeaders(Request("GET", "/missing.html"), {{"If-Modified-Since", since}});
-  EXPECT_EQ(Respond(missing, *root_, RespondContext{}).status, 404);
+  EXPECT_EQ(Respond(missing, *root_, /*keep_alive_allowed=*/true).status, 404);
   HttpRequest post = WithHeaders(Request("POST", "/page.html"), {{"If-Modified-Since", since}});
-  EXPECT_EQ(Respond(post, *root_, RespondContext{}).status, 405);
+  EXPECT_EQ(Respond(post, *root_, /*keep_alive_allowed=*/true).status, 405);
 }
 
 // --- 404 ---
@@ -588,7 +414,8 @@ TEST_F(FileResponderTest, MissingUsesRoot404Page) {
 }
 
 TEST_F(FileResponderTest, MissingWithoutRoot404PageUsesBuiltIn) {
-  const ResponsePlan plan = Respond(Request("GET", "/missing.html"), *plain_, RespondContext{});
+  const ResponsePlan plan =
+      Respond(Request("GET", "/missing.html"), *plain_, /*keep_alive_allowed=*/true);
   EXPECT_EQ(plan.status, 404);
   EXPECT_FALSE(plan.file);
   EXPECT_EQ(plan.body,
@@ -600,13 +427,15 @@ TEST_F(FileResponderTest, MissingWithoutRoot404PageUsesBuiltIn) {
 }
 
 TEST_F(FileResponderTest, HeadOf404HasLengthButNoBody) {
-  const ResponsePlan plan = Respond(Request("HEAD", "/missing"), *root_, RespondContext{});
+  const ResponsePlan plan =
+      Respond(Request("HEAD", "/missing"), *root_, /*keep_alive_allowed=*/true);
   EXPECT_EQ(plan.status, 404);
   EXPECT_FALSE(plan.file);
   EXPECT_THAT(plan.body, IsEmpty());
   EXPECT_EQ(Parse(plan.head).values.at("Content-Length"), absl::StrCat(sizeof(kCustom404) - 1));
 
-  const ResponsePlan plain = Respond(Request("HEAD", "/missing"), *plain_, RespondContext{});
+  const ResponsePlan plain =
+      Respond(Request("HEAD", "/missing"), *plain_, /*keep_alive_allowed=*/true);
   EXPECT_EQ(plain.status, 404);
   EXPECT_THAT(plain.body, IsEmpty());
   EXPECT_NE(Parse(plain.head).values.at("Content-Length"), "0");
@@ -693,7 +522,8 @@ TEST_F(FileResponderTest, UnreadableFile) {
 TEST_F(FileResponderTest, OtherMethodsAre405) {
   for (std::string_view method : {"POST", "PUT", "DELETE", "OPTIONS", "get", "TRACE"}) {
     SCOPED_TRACE(method);
-    const ResponsePlan plan = Respond(Request(method, "/page.html"), *root_, RespondContext{});
+    const ResponsePlan plan =
+        Respond(Request(method, "/page.html"), *root_, /*keep_alive_allowed=*/true);
     EXPECT_EQ(plan.status, 405);
     EXPECT_FALSE(plan.file);
     EXPECT_THAT(plan.body, HasSubstr("405 Method Not Allowed"));
@@ -792,8 +622,7 @@ TEST_F(FileResponderTest, KeepAliveCombinations) {
     for (std::string_view target : {"/page.html", "/missing", "/sub", "/%zz"}) {
       SCOPED_TRACE(target);
       const ResponsePlan plan =
-          Respond(Request("GET", target, c.version_minor, c.request_keep_alive), *root_,
-                  RespondContext{.keep_alive_allowed = c.allowed});
+          Respond(Request("GET", target, c.version_minor, c.request_keep_alive), *root_, c.allowed);
       EXPECT_EQ(plan.close, !c.keep);
       const ParsedHead head = Parse(plan.head);
       EXPECT_THAT(head.status_line, StartsWith(c.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 "));
