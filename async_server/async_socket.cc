@@ -18,26 +18,18 @@ AsyncSocket::AsyncSocket(EventLoop& loop, Fd fd)
 Task<ReadResult> AsyncSocket::Read(std::string_view& received, absl::Time deadline,
                                    bool stop_aware) {
   for (;;) {
-    if (!input_drained_) {
-      const std::span<char> scratch = loop_.ReadScratch();
-      const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), 0);
-      if (n > 0) {
-        received = std::string_view(scratch.data(), static_cast<size_t>(n));
-        // A short read emptied the socket: the next byte to arrive brings a new edge (kept by
-        // the loop if it comes while we do something else), so the next Read can wait at once
-        // instead of paying for a recv() that says EAGAIN. nginx keeps the same flag.
-        input_drained_ = static_cast<size_t>(n) < scratch.size();
-        co_return ReadResult::kData;
-      }
-      if (n == 0) co_return ReadResult::kClosed;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN) co_return ReadResult::kClosed;  // a reset
-      input_drained_ = true;
+    const std::span<char> scratch = loop_.ReadScratch();
+    const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), 0);
+    if (n > 0) {
+      received = std::string_view(scratch.data(), static_cast<size_t>(n));
+      co_return ReadResult::kData;
     }
+    if (n == 0) co_return ReadResult::kClosed;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) co_return ReadResult::kClosed;  // a reset
     const Wake wake = co_await loop_.Readable(fd_.get(), deadline, stop_aware);
     if (wake == Wake::kTimeout) co_return ReadResult::kTimeout;
     if (wake == Wake::kStop) co_return ReadResult::kStop;
-    input_drained_ = false;  // ready -- or a stale event: then recv() says EAGAIN and we wait
   }
 }
 

@@ -1,6 +1,6 @@
 // A connected non-blocking socket whose operations suspend the calling coroutine instead of
 // blocking the thread: co_await conn.Read(...), co_await conn.Send(...), co_await
-// conn.SendFile(...). Each is the loop of its blocking twin (connection.cc's ReadMore, socket.h's
+// X
 // SendAll, SendFileAll, LingeringClose) with one change: where the blocking version waits in
 // poll() or inside send(), this one tries the system call and, on EAGAIN, co_awaits the loop.
 #pragma once
@@ -56,8 +56,6 @@ class AsyncSocket {
   EventLoop& loop_;
   Fd fd_;
   bool watched_;
-  // The last recv() emptied the socket, so the next one would say EAGAIN: wait first.
-  bool input_drained_ = false;
 };
 
 }  // namespace hs::async

@@ -22,14 +22,9 @@ EventLoop::Wait::Wait(EventLoop& loop, int fd, bool output, absl::Time until, bo
 }
 
 bool EventLoop::Wait::await_ready() noexcept {
-  if (fd_ >= 0 && !output_ && static_cast<size_t>(fd_) < loop_.waiters_.size()) {
-    Waiters& slot = loop_.waiters_[fd_];
-    // One flag per wait, missed input first: a wait that consumed both could read the bytes
-    // and then wait for the FIN behind them forever.
-    if (std::exchange(slot.missed_input, false) || std::exchange(slot.hung_up, false)) {
-      wake_ = Wake::kReady;  // the edge came before we waited: it will not come again
-      return true;
-    }
+  if (fd_ >= 0 && static_cast<size_t>(fd_) < loop_.waiters_.size() && loop_.waiters_[fd_].hung_up) {
+    wake_ = Wake::kReady;  // the system call will report what happened
+    return true;
   }
   if (stop_aware_ && ShutdownRequested()) {
     wake_ = Wake::kStop;
@@ -62,8 +57,8 @@ EventLoop::~EventLoop() = default;
 
 bool EventLoop::Watch(int fd) {
   if (static_cast<size_t>(fd) >= waiters_.size()) waiters_.resize(fd + 1 + fd / 2);
-  waiters_[fd] = {};
-  epoll_event event{.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data = {.fd = fd}};
+  waiters_[fd] = {.interest = EPOLLIN};
+  epoll_event event{.events = EPOLLIN, .data = {.fd = fd}};
   return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
@@ -79,6 +74,8 @@ void EventLoop::Register(Wait& wait) {
     if (static_cast<size_t>(wait.fd_) >= waiters_.size()) waiters_.resize(wait.fd_ + 1);
     Waiters& slot = waiters_[wait.fd_];
     (wait.output_ ? slot.writer : slot.reader) = &wait;
+    const uint32_t wanted = wait.output_ ? EPOLLOUT : EPOLLIN;
+    if (!(slot.interest & wanted)) SetInterest(wait.fd_, slot.interest | wanted);
   }
   if (wait.deadline != absl::InfiniteFuture()) timers_.Push(&wait);
   wait.registered_ = true;
@@ -106,22 +103,39 @@ void EventLoop::Dispatch(const epoll_event& event) {
   if (fd == shutdown_fd_) return BeginShutdown();
   // Look the slot up again after each resume: the resumed coroutine may have accepted
   // connections (growing waiters_) or closed this fd.
-  const uint32_t hang_up = EPOLLRDHUP | EPOLLERR | EPOLLHUP;
+  const uint32_t hang_up = EPOLLERR | EPOLLHUP;
   const uint32_t input = EPOLLIN | hang_up;
-  const uint32_t output = EPOLLOUT | EPOLLERR | EPOLLHUP;
-  if ((event.events & hang_up) && static_cast<size_t>(fd) < waiters_.size()) {
+  const uint32_t output = EPOLLOUT | hang_up;
+  if (static_cast<size_t>(fd) >= waiters_.size()) return;
+  if ((event.events & hang_up) && !waiters_[fd].reader && !waiters_[fd].writer) {
+    // Reported whatever the interest, so it would come back on every epoll_wait until someone
+    // reads: leave epoll now, and let the next wait return at once.
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
     waiters_[fd].hung_up = true;
+    return;
   }
   if ((event.events & input) && static_cast<size_t>(fd) < waiters_.size()) {
     if (Wait* reader = waiters_[fd].reader) {
       Resume(*reader, Wake::kReady);
-    } else {
-      waiters_[fd].missed_input = true;  // for the next Readable wait
+    } else if (waiters_[fd].interest & EPOLLIN) {
+      // Nobody reads now (a -d delay, a pipelined request): level-triggered would report it on
+      // every epoll_wait. Stop watching until a reader waits again.
+      SetInterest(fd, waiters_[fd].interest & ~EPOLLIN);
     }
   }
   if ((event.events & output) && static_cast<size_t>(fd) < waiters_.size()) {
-    if (Wait* writer = waiters_[fd].writer) Resume(*writer, Wake::kReady);
+    if (Wait* writer = waiters_[fd].writer) {
+      Resume(*writer, Wake::kReady);
+    } else if (waiters_[fd].interest & EPOLLOUT) {
+      SetInterest(fd, waiters_[fd].interest & ~EPOLLOUT);
+    }
   }
+}
+
+void EventLoop::SetInterest(int fd, uint32_t events) {
+  waiters_[fd].interest = events;
+  epoll_event event{.events = events, .data = {.fd = fd}};
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &event);
 }
 
 void EventLoop::BeginShutdown() {

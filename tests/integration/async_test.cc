@@ -220,8 +220,47 @@ TEST_F(AsyncServerTest, SixDelayedRequestsFinishTogether) {
   EXPECT_LT(took, absl::Seconds(2)) << "the delays ran one after another: a blocking sleep?";
 }
 
-// Edge-triggered epoll reports bytes once. A request that arrives while its connection's
-// coroutine is not reading (here: inside the -d delay of the previous one) must not be lost.
+// Level-triggered epoll reports unread bytes -- and a hang-up -- on every epoll_wait. While
+// nobody reads (here: inside the -d delay), that must not become a busy loop: clients that
+// pipeline their next request or reset the connection during the delay cost no CPU.
+TEST_F(AsyncServerTest, NobodyReadingDuringTheDelayCostsNoCpu) {
+  ServerProcess server = Start({"--delay=1"});
+  std::vector<Fd> pipelining, resetting;
+  for (int i = 0; i < 10; ++i) {
+    pipelining.push_back(Connect(server.port()));
+    SendRaw(pipelining.back().get(), Get("/page.html", false) + Get("/page.html", false));
+    resetting.push_back(Connect(server.port()));
+    SendRaw(resetting.back().get(), Get("/page.html", false));
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  for (Fd& fd : resetting) {
+    const linger reset{.l_onoff = 1, .l_linger = 0};  // close() sends RST
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    fd = Fd();
+  }
+  auto cpu_ticks = [&] {
+    const std::vector<std::string> f = StatFields(server.pid());  // f[11], f[12]: utime, stime
+    int64_t utime = 0, stime = 0;
+    if (f.size() > 12 && absl::SimpleAtoi(f[11], &utime) && absl::SimpleAtoi(f[12], &stime)) {
+      return utime + stime;
+    }
+    return int64_t{-1};
+  };
+  const int64_t before = cpu_ticks();
+  absl::SleepFor(absl::Milliseconds(500));  // well inside the delay
+  const int64_t used = cpu_ticks() - before;
+  EXPECT_LT(used, kSanitized ? 25 : 10) << "clock ticks in 0.5 s of waiting: a busy loop?";
+  for (Fd& fd : pipelining) {
+    for (int i = 0; i < 2; ++i) {
+      auto r = ReadResponse(fd.get());
+      ASSERT_TRUE(r.has_value());
+      EXPECT_EQ(r->status, 200);
+    }
+  }
+}
+
+// A request that arrives while its connection's coroutine is not reading (here: inside the -d
+// delay of the previous one) must not be lost.
 TEST_F(AsyncServerTest, RequestArrivingDuringTheDelayIsAnswered) {
   ServerProcess server = Start({"--delay=0.3"});
   Fd fd = Connect(server.port());
