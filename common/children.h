@@ -1,0 +1,54 @@
+// The forked children of a server process -- process_server's child per connection, the process
+// pool's workers: starting them, knowing which are alive, reaping them without zombies, and
+// stopping them all at shutdown.
+//
+// A SIGCHLD handler reaps at once (waitpid is async-signal-safe), even while the parent sleeps
+// in poll(), so no zombie waits for the next event. It may not touch the set of live children
+// (no malloc in a signal handler), so it passes each (pid, wait status) through a non-blocking
+// pipe, and ordinary code reads the pipe (Collect) and forgets those pids. Only pids not yet
+// collected are ever signalled: a reaped pid may already belong to another process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <functional>
+#include <set>
+#include <string>
+
+namespace hs {
+
+class Children {
+ public:
+  using OnExit = std::function<void(pid_t pid, int wait_status)>;
+
+  Children();  // installs the SIGCHLD handler: one instance per process
+  ~Children();
+  Children(const Children&) = delete;
+  Children& operator=(const Children&) = delete;
+
+  // Forks (ForkServerChild: shutdown handlers of its own, dies with its parent); the child runs
+  // `child` and _exit(0)s, never returning into the caller. The parent gets the pid, or -1
+  // (logged as `program: fork: ...`) when fork fails.
+  pid_t Fork(const char* program, const std::function<void()>& child);
+
+  // Readable when a child has been reaped: poll it beside the shutdown eventfd.
+  int reaped_fd() const;
+
+  // Forgets the children reaped since the last call, calling `on_exit` for each.
+  void Collect(const OnExit& on_exit = nullptr);
+
+  size_t alive() const { return alive_.size(); }
+
+  // Shutdown: SIGTERM to every child still alive (children treat every stop signal as graceful:
+  // busy ones finish their request, idle ones close), then waits until all have exited.
+  void StopAll(const OnExit& on_exit = nullptr);
+
+ private:
+  std::set<pid_t> alive_;
+};
+
+// "exited with status 1", "killed by signal 9": a wait status in words.
+std::string DescribeExit(int wait_status);
+
+}  // namespace hs
