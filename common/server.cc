@@ -15,12 +15,12 @@ Server StartServer(int argc, char** argv, const CommandLineSpec& spec, bool reus
   InstallShutdownHandlers();
   absl::StatusOr<DocumentRoot> root = DocumentRoot::Open(options.folder);
   if (!root.ok()) {
-    LogInfo(absl::StrCat(spec.program, ": error: ", root.status().message()));
+    LogInfo(absl::StrCat(options.program, ": error: ", root.status().message()));
     std::exit(2);
   }
   absl::StatusOr<Fd> listener = ListenTcp(options.port, reuse_port);
   if (!listener.ok()) {
-    LogInfo(absl::StrCat(spec.program, ": error: ", listener.status().message()));
+    LogInfo(absl::StrCat(options.program, ": error: ", listener.status().message()));
     std::exit(1);
   }
   LogInfo(absl::StrCat("listening on port ", LocalPort(listener->get())));

@@ -44,8 +44,42 @@ TEST(CommandLineExit, BadInputIsOneLineAndExitTwo) {
 TEST(CommandLineExit, HelpExitsZeroWithUsage) {
   CommandResult r = RunBinary("http_server", {"-h"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.output, HasSubstr("[-h] [-p PORT] [-v] [-d] [-f FOLDER] "
-                                  "[-c {single,thread,thread-pool,process,process-pool,async}]"));
+  EXPECT_TRUE(absl::StartsWith(r.output,
+                               "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
+                               "[-c {thread,thread-pool,process,process-pool,async,single}] "
+                               "[--workers N]\n"))
+      << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\noptional arguments:\n  -h, --help            show this help"));
+}
+
+// Issue 11.1 and 11.2: what a user mistyped, in their words; exit 2.
+TEST(CommandLineExit, MistypedOptionsAreNamedAsTyped) {
+  struct Case {
+    std::string binary;
+    std::vector<std::string> args;
+    std::string line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"single_server",
+            {"-d", "-3"},
+            "single_server: error: '-d -3': -d takes no value; use --delay=SECONDS (0 to 3600) "
+            "(see --help)\n"},
+           {"http_server",
+            {"-d5"},
+            "http_server: error: '-d5': -d takes no value; use --delay=5 (see --help)\n"},
+           {"http_server",
+            {"-c", "-p", "22075"},
+            "http_server: error: '-c -p': -c needs a MODEL, one of "
+            "{thread,thread-pool,process,process-pool,async,single} (see --help)\n"},
+           {"async_server",
+            {"--delay=0x10"},
+            "async_server: error: invalid delay '0x10': expected decimal seconds from 0 to 3600, "
+            "e.g. 1 or 0.25 (see --help)\n"},
+       }) {
+    CommandResult r = RunBinary(c.binary, c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0];
+    EXPECT_EQ(r.output, c.line);
+  }
 }
 
 TEST(CommandLineExit, PortInUseIsExitOneNamingThePort) {
@@ -63,6 +97,31 @@ TEST(Wrapper, UnknownModelIsExitTwo) {
   CommandResult r = RunBinary("http_server", {"-c", "coroutines"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("invalid concurrency 'coroutines'"));
+}
+
+// Issue 11.3: the wrapper used to pass --workers on, and single_server refused it.
+TEST(Wrapper, RejectsAFlagTheModelDoesNotTake) {
+  for (const char* model : {"single", "thread", "process"}) {
+    CommandResult r = RunBinary("http_server", {"-c", model, "--workers", "4", "-p", "0"});
+    EXPECT_EQ(r.exit_code, 2) << model;
+    EXPECT_EQ(r.output,
+              "http_server: error: unknown option '--workers': only the thread-pool, process-pool "
+              "and async models take it (see --help)\n");
+  }
+}
+
+// Issue 11.3: errors the model reports after execv name the program the user ran.
+TEST(Wrapper, ModelErrorsNameTheWrapper) {
+  TempDir root;
+  ServerProcess first("single_server", {"-f", root.path()});
+  ASSERT_GT(first.port(), 0);
+  const std::string port = std::to_string(first.port());
+  for (const char* model : {"single", "async", "thread-pool"}) {
+    CommandResult r = RunBinary("http_server", {"-c", model, "-p", port, "-f", root.path()});
+    EXPECT_EQ(r.exit_code, 1) << model;
+    EXPECT_EQ(r.output,
+              "http_server: error: cannot bind port " + port + ": Address already in use\n");
+  }
 }
 
 TEST(Wrapper, MissingModelBinaryIsExitTwo) {
