@@ -93,6 +93,34 @@ TEST(CommandLineExit, PortInUseIsExitOneNamingThePort) {
   EXPECT_THAT(r.output, HasSubstr("in use"));
 }
 
+// Issue 11.4: -f defaults to the current folder, so a server started from the repository answered
+// / with 404 and served the Makefile, with nothing at start-up to say so.
+TEST(Startup, NamesTheAbsoluteFolderItServes) {
+  PageSite site;
+  const std::string relative = std::filesystem::relative(site.root()).string();
+  ASSERT_FALSE(relative.starts_with("/")) << relative;
+  ServerProcess server("single_server", {"-f", relative});
+  ASSERT_GT(server.port(), 0);
+  EXPECT_EQ(server.Stderr(), "listening on port " + std::to_string(server.port()) + ", serving " +
+                                 std::filesystem::canonical(site.root()).string() + "\n");
+}
+
+TEST(Startup, WarnsWhenTheFolderHasNoIndex) {
+  TempDir root;
+  root.Write("page.html", "page\n");
+  const std::string folder = std::filesystem::canonical(root.path()).string();
+  ServerProcess server("http_server", {"-c", "thread", "-f", root.path()});
+  ASSERT_GT(server.port(), 0);
+  const std::string expected = "listening on port " + std::to_string(server.port()) + ", serving " +
+                               folder + "\nhttp_server: warning: " + folder +
+                               " has no index.html; / will answer 404\n";
+  Eventually([&] { return server.Stderr().size() >= expected.size(); }, absl::Seconds(5));
+  EXPECT_EQ(server.Stderr(), expected);
+  auto r = Fetch(server.port(), Get("/"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 404);
+}
+
 TEST(Wrapper, UnknownModelIsExitTwo) {
   CommandResult r = RunBinary("http_server", {"-c", "coroutines"});
   EXPECT_EQ(r.exit_code, 2);
