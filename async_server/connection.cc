@@ -116,7 +116,7 @@ Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
 
 Task<> AcceptClients(EventLoop& loop, const Fd& listener, const ServerOptions& options,
                      const DocumentRoot& root) {
-  loop.Watch(listener.get());
+  loop.WatchListener(listener.get());
   while (!ShutdownRequested()) {
     absl::StatusOr<Fd> client = AcceptClient(listener.get(), SOCK_NONBLOCK);
     if (client.ok()) {

@@ -60,10 +60,16 @@ EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), shutdown_fd_(Sh
 
 EventLoop::~EventLoop() = default;
 
-bool EventLoop::Watch(int fd) {
+bool EventLoop::Watch(int fd) { return Add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET); }
+
+// EPOLLEXCLUSIVE allows only EPOLLIN, EPOLLOUT, EPOLLET (and EPOLLWAKEUP) beside it: no EPOLLRDHUP,
+// which a listener has no use for.
+bool EventLoop::WatchListener(int fd) { return Add(fd, EPOLLIN | EPOLLET | EPOLLEXCLUSIVE); }
+
+bool EventLoop::Add(int fd, uint32_t events) {
   if (static_cast<size_t>(fd) >= waiters_.size()) waiters_.resize(fd + 1 + fd / 2);
   waiters_[fd] = {};
-  epoll_event event{.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data = {.fd = fd}};
+  epoll_event event{.events = events, .data = {.fd = fd}};
   return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
 }
 

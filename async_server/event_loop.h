@@ -72,6 +72,11 @@ class EventLoop {
   // Registers a non-blocking `fd` for input and output edges, once for its whole life. False
   // when epoll refuses (out of memory, fs.epoll.max_user_watches).
   bool Watch(int fd);
+  // The same for a listening socket, which several loops may share (async_server --workers N):
+  // input edges only, and EPOLLEXCLUSIVE, so a new connection wakes one loop waiting in
+  // epoll_wait, not every loop (all but one of which would find accept() saying EAGAIN). A busy
+  // loop does not count: the kernel then wakes the next waiting one as well.
+  bool WatchListener(int fd);
   // Called before `fd` is closed (close() itself removes it from epoll: no epoll_ctl needed).
   void Forget(int fd);
 
@@ -113,6 +118,7 @@ class EventLoop {
   };
   static constexpr int kMaxEvents = 256;
 
+  bool Add(int fd, uint32_t events);
   void Register(Wait& wait);
   void Unregister(Wait& wait);
   void Resume(Wait& wait, Wake why);

@@ -12,7 +12,7 @@
 
 namespace hs {
 
-Server StartServer(int argc, char** argv, const CommandLineSpec& spec, bool reuse_port) {
+Server StartServer(int argc, char** argv, const CommandLineSpec& spec) {
   ServerOptions options = ParseCommandLineOrExit(argc, argv, spec);
   SetVerbose(options.verbose);
   IgnoreSigpipe();
@@ -22,7 +22,7 @@ Server StartServer(int argc, char** argv, const CommandLineSpec& spec, bool reus
     LogInfo(absl::StrCat(options.program, ": error: ", root.status().message()));
     std::exit(2);
   }
-  absl::StatusOr<Fd> listener = ListenTcp(options.port, reuse_port);
+  absl::StatusOr<Fd> listener = ListenTcp(options.port);
   if (!listener.ok()) {
     LogInfo(absl::StrCat(options.program, ": error: ", listener.status().message()));
     std::exit(1);

@@ -17,7 +17,6 @@ struct Server {
 };
 
 // Exits 2 on a bad command line, 1 when the port cannot be bound (naming the port).
-// `reuse_port` sets SO_REUSEPORT (several independent listeners on one port).
-Server StartServer(int argc, char** argv, const CommandLineSpec& spec, bool reuse_port = false);
+Server StartServer(int argc, char** argv, const CommandLineSpec& spec);
 
 }  // namespace hs
