@@ -16,9 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "async_server/connection.h"
 #include "async_server/event_loop.h"
+#include "common/log.h"
 #include "common/server.h"
+#include "common/shutdown.h"
+#include "common/threads.h"
 
 namespace {
 
@@ -50,10 +54,14 @@ int main(int argc, char** argv) {
   RaiseFileLimit();
 
   std::vector<std::thread> threads;  // loops 2..N; loop 1 runs on this thread
-  for (int i = 1; i < std::max(1, server.options.workers); ++i) {
-    threads.emplace_back([&server] { RunLoop(server); });
+  const absl::Status started = hs::StartThreads(threads, 2, std::max(1, server.options.workers),
+                                                "event loop thread", [&] { RunLoop(server); });
+  if (started.ok()) {
+    RunLoop(server);
+  } else {
+    hs::LogInfo(absl::StrCat(server.options.program, ": error: ", started.message()));
+    hs::RequestShutdown();  // the loops already running drain and end
   }
-  RunLoop(server);
   for (std::thread& thread : threads) thread.join();
-  return 0;
+  return started.ok() ? 0 : 1;
 }

@@ -121,6 +121,38 @@ TEST(Startup, WarnsWhenTheFolderHasNoIndex) {
   EXPECT_EQ(r->status, 404);
 }
 
+// Issue 11.7: a worker or loop thread that could not be created (here: no address space left
+// for its stack) threw std::system_error out of main: "terminate called ...", exit 134.
+TEST(Startup, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
+  if (kSanitized) GTEST_SKIP() << "the sanitizers reserve far more address space than ulimit -v";
+  PageSite site;
+  struct Case {
+    std::vector<std::string> command;
+    std::string error;  // a regular expression for the line after the port line
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"thread_pool_server"},
+            "thread_pool_server: error: cannot start worker thread [0-9]+ of 1000: "
+            "Resource temporarily unavailable"},
+           {{"async_server"},
+            "async_server: error: cannot start event loop thread [0-9]+ of 1000: "
+            "Resource temporarily unavailable"},
+           {{"http_server", "-c", "thread-pool"},
+            "http_server: error: cannot start worker thread [0-9]+ of 1000: "
+            "Resource temporarily unavailable"},
+       }) {
+    std::string command = "ulimit -v 600000 && exec " + BinDir() + "/";
+    for (const std::string& word : c.command) command += word + " ";
+    command += "--workers 1000 -p 0 -f " + site.root();
+    CommandResult r = RunCommand({"/bin/sh", "-c", command}, absl::Seconds(10));
+    EXPECT_EQ(r.exit_code, 1) << command << "\n" << r.output;
+    std::vector<std::string> lines = absl::StrSplit(r.output, '\n');
+    ASSERT_EQ(lines.size(), 3u) << r.output;  // the port line, the error, ""
+    EXPECT_TRUE(absl::StartsWith(lines[0], "listening on port ")) << r.output;
+    EXPECT_THAT(lines[1], ::testing::MatchesRegex(c.error));
+  }
+}
+
 TEST(Wrapper, UnknownModelIsExitTwo) {
   CommandResult r = RunBinary("http_server", {"-c", "coroutines"});
   EXPECT_EQ(r.exit_code, 2);
