@@ -88,31 +88,36 @@ Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
   }
 }
 
-Task<> AcceptClients(EventLoop& loop, Fd& listener, const ServerOptions& options,
+Task<> AcceptClients(EventLoop& loop, SharedListener& listener, const ServerOptions& options,
                      const DocumentRoot& root) {
-  loop.Watch(listener.get());
+  const int fd = listener.fd();
+  loop.WatchListener(fd);
   while (!ShutdownRequested()) {
-    absl::StatusOr<Fd> client = AcceptClient(listener.get(), SOCK_NONBLOCK);
+    absl::StatusOr<Fd> client = AcceptClient(fd, SOCK_NONBLOCK);
     if (client.ok()) {
       // Runs at once, up to its first wait (usually a recv() that says EAGAIN), then we go on
       // accepting until the queue is empty.
       loop.Spawn(ServeConnection(loop, *std::move(client), options, root));
     } else if (absl::IsUnavailable(client.status())) {
-      // EAGAIN: the queue is empty. Wait for the next connection, or for shutdown.
-      co_await loop.Readable(listener.get(), absl::InfiniteFuture(), /*stop_aware=*/true);
+      // EAGAIN: the queue is empty (or another loop was quicker). Wait for the next connection,
+      // or for shutdown.
+      co_await loop.Readable(fd, absl::InfiniteFuture(), /*stop_aware=*/true);
     } else {
-      // Out of descriptors (EMFILE/ENFILE): the connection stays queued, and no new edge will
-      // announce it. Retrying at once would spin at 100% CPU; pause, then try again.
+      // Out of descriptors (EMFILE/ENFILE): the connection stays queued and the listener stays
+      // readable. Retrying at once would spin at 100% CPU; so would leaving the listener in a
+      // level-triggered epoll nobody reads. Step out of epoll, pause, then try again.
       HS_VLOG(-1, "%s; pausing accepts", client.status().message());
+      loop.Unwatch(fd);
       co_await loop.Sleep(kAcceptPause);
+      loop.WatchListener(fd);
     }
   }
-  HS_VLOG(-1, "shutdown: taking the accept queue, closing the listener");
-  for (Fd& client : AcceptQueued(listener.get(), SOCK_NONBLOCK)) {
+  HS_VLOG(-1, "shutdown: taking the accept queue, letting go of the listener");
+  for (Fd& client : AcceptQueued(fd, SOCK_NONBLOCK)) {
     loop.Spawn(ServeConnection(loop, std::move(client), options, root));
   }
-  loop.Forget(listener.get());
-  listener.reset();
+  loop.Unwatch(fd);
+  listener.LetGo();
 }
 
 }  // namespace hs::async

@@ -4,6 +4,8 @@
 // socket, the coroutine co_awaits the loop, which waits on all of them.
 #pragma once
 
+#include <atomic>
+
 #include "async_server/event_loop.h"
 #include "async_server/task.h"
 #include "common/cli.h"
@@ -16,11 +18,27 @@ namespace hs::async {
 Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
                        const DocumentRoot& root);
 
+// The listening socket, shared by every loop (--workers N). At shutdown each loop takes what
+// the kernel has queued and lets go; the last one to let go closes it, so that a client arriving
+// later is refused at once instead of waiting in a queue nobody reads.
+class SharedListener {
+ public:
+  SharedListener(Fd fd, int loops) : fd_(std::move(fd)), holders_(loops) {}
+  int fd() const { return fd_.get(); }
+  void LetGo() {
+    if (holders_.fetch_sub(1) == 1) fd_.reset();
+  }
+
+ private:
+  Fd fd_;
+  std::atomic<int> holders_;
+};
+
 // Accepts clients on `listener` and spawns a ServeConnection for each until shutdown is
 // requested; then takes what the kernel had queued (clients whose handshake completed before
-// the signal are served, not reset), closes the listener so later clients are refused at once,
-// and returns. Out of descriptors, it pauses instead of spinning.
-Task<> AcceptClients(EventLoop& loop, Fd& listener, const ServerOptions& options,
+// the signal are served, not reset), lets go of the listener, and returns. Out of descriptors,
+// it pauses instead of spinning.
+Task<> AcceptClients(EventLoop& loop, SharedListener& listener, const ServerOptions& options,
                      const DocumentRoot& root);
 
 }  // namespace hs::async

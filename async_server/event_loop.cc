@@ -55,11 +55,23 @@ EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), shutdown_fd_(Sh
 
 EventLoop::~EventLoop() = default;
 
-bool EventLoop::Watch(int fd) {
+bool EventLoop::Watch(int fd) { return Add(fd, EPOLLIN); }
+
+// EPOLLEXCLUSIVE allows no EPOLL_CTL_MOD, so the listener's interest never changes; that is
+// fine, since the acceptor waits on it whenever it is not accepting, and Unwatch() removes it
+// before shutdown leaves it unread.
+bool EventLoop::WatchListener(int fd) { return Add(fd, EPOLLIN | EPOLLEXCLUSIVE); }
+
+bool EventLoop::Add(int fd, uint32_t events) {
   if (static_cast<size_t>(fd) >= waiters_.size()) waiters_.resize(fd + 1 + fd / 2);
-  waiters_[fd] = {.interest = EPOLLIN};
-  epoll_event event{.events = EPOLLIN, .data = {.fd = fd}};
+  waiters_[fd] = {.interest = events};
+  epoll_event event{.events = events, .data = {.fd = fd}};
   return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
+}
+
+void EventLoop::Unwatch(int fd) {
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  Forget(fd);
 }
 
 void EventLoop::Forget(int fd) {
@@ -117,7 +129,7 @@ void EventLoop::Dispatch(const epoll_event& event) {
   if ((event.events & input) && static_cast<size_t>(fd) < waiters_.size()) {
     if (Wait* reader = waiters_[fd].reader) {
       Resume(*reader, Wake::kReady);
-    } else if (waiters_[fd].interest & EPOLLIN) {
+    } else if ((waiters_[fd].interest & (EPOLLIN | EPOLLEXCLUSIVE)) == EPOLLIN) {
       // Nobody reads now (a -d delay, a pipelined request): level-triggered would report it on
       // every epoll_wait. Stop watching until a reader waits again.
       SetInterest(fd, waiters_[fd].interest & ~EPOLLIN);

@@ -79,11 +79,18 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Registers a non-blocking `fd` for input and output edges, once for its whole life. False
-  // when epoll refuses (out of memory, fs.epoll.max_user_watches).
+  // Registers a non-blocking `fd` (for input; see above) for its whole life. False when epoll
+  // refuses (out of memory, fs.epoll.max_user_watches).
   bool Watch(int fd);
+  // The same for a listening socket, which several loops may share (async_server --workers N):
+  // with EPOLLEXCLUSIVE, so a new connection wakes one loop waiting in epoll_wait, not every
+  // loop (all but one of which would find accept() saying EAGAIN). A busy loop does not count:
+  // the kernel then wakes the next waiting one as well.
+  bool WatchListener(int fd);
   // Called before `fd` is closed (close() itself removes it from epoll: no epoll_ctl needed).
   void Forget(int fd);
+  // Removes `fd` from this loop's epoll while it stays open (a listener other loops still use).
+  void Unwatch(int fd);
 
   // Ready to read (or closed, or in error). A stop-aware wait also ends when shutdown begins.
   Wait Readable(int fd, absl::Time deadline, bool stop_aware = false) {
@@ -118,6 +125,7 @@ class EventLoop {
   };
   static constexpr int kMaxEvents = 256;
 
+  bool Add(int fd, uint32_t events);
   void Register(Wait& wait);
   void Unregister(Wait& wait);
   void Resume(Wait& wait, Wake why);

@@ -6,8 +6,10 @@
 // call, not a context switch.
 // What breaks it: one blocking call (a sleep, a blocking read, a slow disk) or one long
 // computation stalls every client at once. And one loop uses one core: --workers N runs N
-// independent loops, one thread each, each with its own SO_REUSEPORT listener (the kernel
-// spreads new connections across them, as across nginx's worker processes).
+// independent loops, one thread each, sharing one listening socket that each loop's epoll
+// watches with EPOLLEXCLUSIVE (a new connection wakes one idle loop, not all; nginx's workers
+// do the same). Not a SO_REUSEPORT listener per loop: a second server started on the same port
+// would then bind it too and take a share of the clients.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -19,6 +21,8 @@
 #include "async_server/event_loop.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "common/shutdown.h"
+#include "common/threads.h"
 
 namespace {
 
@@ -32,7 +36,7 @@ void RaiseFileLimit() {
   }
 }
 
-void RunLoop(hs::Fd& listener, const hs::Server& server) {
+void RunLoop(hs::async::SharedListener& listener, const hs::Server& server) {
   hs::async::EventLoop loop;
   loop.Spawn(hs::async::AcceptClients(loop, listener, server.options, server.root));
   loop.Run();  // until shutdown has drained the accept queue and every connection has ended
@@ -41,32 +45,26 @@ void RunLoop(hs::Fd& listener, const hs::Server& server) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const hs::CommandLineSpec spec{
-      .program = "async_server",
-      .description = "Event-loop HTTP server: epoll and C++20 coroutines",
-      .accepts_workers = true,
-      .workers_help = "independent event loops, one thread each (default 1)"};
-  // Several loops need SO_REUSEPORT on every listener, the first one included, so --workers is
-  // read before StartServer binds (StartServer reports a bad command line itself).
-  absl::StatusOr<hs::ParsedCommandLine> parsed = hs::ParseCommandLine(argc, argv, spec);
-  const int workers = parsed.ok() ? std::max(1, parsed->options.workers) : 1;
-  hs::Server server = hs::StartServer(argc, argv, spec, /*reuse_port=*/workers > 1);
+  hs::Server server =
+      hs::StartServer(argc, argv,
+                      {.program = "async_server",
+                       .description = "Event-loop HTTP server: epoll and C++20 coroutines",
+                       .accepts_workers = true,
+                       .workers_help = "independent event loops, one thread each (default 1)"});
   RaiseFileLimit();
 
-  std::vector<hs::Fd> listeners;  // the other loops' listeners, on the same port
-  for (int i = 1; i < workers; ++i) {
-    absl::StatusOr<hs::Fd> listener = hs::ListenTcp(hs::LocalPort(server.listener.get()), true);
-    if (!listener.ok()) {
-      hs::LogInfo(absl::StrCat("async_server: error: ", listener.status().message()));
-      return 1;
-    }
-    listeners.push_back(*std::move(listener));
+  const int loops = std::max(1, server.options.workers);
+  hs::async::SharedListener listener(std::move(server.listener), loops);
+  std::vector<std::thread> threads;  // loops 2..N; loop 1 runs on this thread
+  const absl::Status started =
+      hs::StartThreads(threads, 2, loops, "event loop thread", [&] { RunLoop(listener, server); });
+  if (started.ok()) {
+    RunLoop(listener, server);
+  } else {
+    hs::LogInfo(absl::StrCat(server.options.program, ": error: ", started.message()));
+    hs::RequestShutdown();  // the loops already running drain and end
+    for (size_t i = threads.size(); i < static_cast<size_t>(loops); ++i) listener.LetGo();
   }
-  std::vector<std::thread> threads;
-  for (hs::Fd& listener : listeners) {
-    threads.emplace_back([&server, &listener] { RunLoop(listener, server); });
-  }
-  RunLoop(server.listener, server);
   for (std::thread& thread : threads) thread.join();
-  return 0;
+  return started.ok() ? 0 : 1;
 }

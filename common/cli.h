@@ -1,5 +1,5 @@
 // The command line, defined once with cxxopts and used by every server binary and the wrapper:
-//   http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] [-c {single,thread,...}] [--workers N]
+//   http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] [-c {thread,...,single}] [--workers N]
 #pragma once
 
 #include <string>
@@ -10,14 +10,17 @@
 
 namespace hs {
 
-// The -c values, in the order the usage line lists them, and the binary each one runs.
+// The -c values, in the order the usage line lists them (the lab's, with single last), the binary
+// each one runs, and whether that binary takes --workers.
 struct ModelInfo {
   const char* name;    // "thread-pool"
   const char* binary;  // "thread_pool_server"
+  bool accepts_workers;
 };
 const std::vector<ModelInfo>& Models();
 
 struct ServerOptions {
+  std::string program;  // the name for messages (see ProgramName)
   int port = 8085;
   bool verbose = false;
   absl::Duration delay = absl::ZeroDuration();  // -d: 5 s; --delay=SECONDS for another value
@@ -28,7 +31,7 @@ struct ServerOptions {
 
 // Which options a binary accepts besides the common ones.
 struct CommandLineSpec {
-  std::string program;               // name shown in usage and errors
+  std::string program;               // the binary's name, when argv[0] gives none
   std::string description;           // one line under the usage
   bool accepts_workers = false;      // --workers N
   bool accepts_concurrency = false;  // -c MODEL (the wrapper)
@@ -42,14 +45,20 @@ struct ParsedCommandLine {
   std::string help_text;
 };
 
+// The name a binary gives itself in usage and errors: the last component of argv[0], as Unix tools
+// do, or spec.program when argv[0] is empty. The http_server wrapper passes its own argv[0] on to
+// the model it starts, so through the wrapper every message names http_server.
+std::string ProgramName(int argc, const char* const* argv, const CommandLineSpec& spec);
+
 // Parses and validates argv (port 0..65535, folder is an existing directory, known -c, delay
-// >= 0, workers >= 1, no stray arguments). Errors are kInvalidArgument with a one-line message
-// naming the problem.
+// decimal seconds 0..3600, workers 1..4096, no stray arguments). Errors are kInvalidArgument with
+// a one-line message naming the problem in the words the user typed: `-d -3` is "'-d -3': -d takes
+// no value; use --delay=SECONDS (0 to 3600)", not a complaint about an option "3".
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv,
                                                    const CommandLineSpec& spec);
 
 // ParseCommandLine for main(): prints the help and exits 0, or prints
-// "program: error: <problem> (see --help)" and exits 2.
+// "program: error: <problem> (see --help)" and exits 2 (program: ProgramName).
 ServerOptions ParseCommandLineOrExit(int argc, char** argv, const CommandLineSpec& spec);
 
 // argv without the -c/--concurrency option and its value (every spelling: "-c x", "-cx",

@@ -1,6 +1,10 @@
 #include "common/server.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -8,22 +12,32 @@
 
 namespace hs {
 
-Server StartServer(int argc, char** argv, const CommandLineSpec& spec, bool reuse_port) {
+Server StartServer(int argc, char** argv, const CommandLineSpec& spec) {
   ServerOptions options = ParseCommandLineOrExit(argc, argv, spec);
   SetVerbose(options.verbose);
   IgnoreSigpipe();
   InstallShutdownHandlers();
   absl::StatusOr<DocumentRoot> root = DocumentRoot::Open(options.folder);
   if (!root.ok()) {
-    LogInfo(absl::StrCat(spec.program, ": error: ", root.status().message()));
+    LogInfo(absl::StrCat(options.program, ": error: ", root.status().message()));
     std::exit(2);
   }
-  absl::StatusOr<Fd> listener = ListenTcp(options.port, reuse_port);
+  absl::StatusOr<Fd> listener = ListenTcp(options.port);
   if (!listener.ok()) {
-    LogInfo(absl::StrCat(spec.program, ": error: ", listener.status().message()));
+    LogInfo(absl::StrCat(options.program, ": error: ", listener.status().message()));
     std::exit(1);
   }
-  LogInfo(absl::StrCat("listening on port ", LocalPort(listener->get())));
+  // Started from the repository with the default -f ., a server would answer / with 404 and
+  // serve the Makefile: say which folder it is, and when / has nothing to show.
+  std::error_code error;
+  std::string folder = std::filesystem::canonical(options.folder, error).string();
+  if (error) folder = options.folder;  // opened a moment ago: never expected
+  LogInfo(absl::StrCat("listening on port ", LocalPort(listener->get()), ", serving ", folder));
+  struct stat index;  // after the port line, which scripts may read as the first line
+  if (::fstatat(root->fd(), "index.html", &index, 0) != 0 || !S_ISREG(index.st_mode)) {
+    LogInfo(absl::StrCat(options.program, ": warning: ", folder,
+                         " has no index.html; / will answer 404"));
+  }
   return Server{std::move(options), *std::move(root), *std::move(listener)};
 }
 

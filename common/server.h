@@ -1,6 +1,7 @@
 // Start-up every server shares: parse the command line, install the shutdown handlers, open the
-// document root, listen, and print "listening on port N" (always, so scripts and tests can find
-// the port when they passed -p 0).
+// document root, listen, and print "listening on port N, serving /absolute/folder" (always, so
+// scripts and tests can find the port when they passed -p 0, and the user sees which folder is
+// served: -f defaults to the current one). A folder without index.html gets a warning after it.
 #pragma once
 
 #include "common/cli.h"
@@ -16,7 +17,6 @@ struct Server {
 };
 
 // Exits 2 on a bad command line, 1 when the port cannot be bound (naming the port).
-// `reuse_port` sets SO_REUSEPORT (several independent listeners on one port).
-Server StartServer(int argc, char** argv, const CommandLineSpec& spec, bool reuse_port = false);
+Server StartServer(int argc, char** argv, const CommandLineSpec& spec);
 
 }  // namespace hs

@@ -48,13 +48,12 @@ static absl::Status ErrnoStatus(int err, absl::string_view what) {
   return absl::InternalError(message);
 }
 
-absl::StatusOr<Fd> ListenTcp(int port, bool reuse_port) {
+absl::StatusOr<Fd> ListenTcp(int port) {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoStatus(errno, "socket");
   int one = 1;
   // SO_REUSEADDR: restart at once on a port whose old connections are still in TIME_WAIT.
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (reuse_port) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_ANY);

@@ -35,9 +35,10 @@ class Fd {
   int fd_ = -1;
 };
 
-// A non-blocking listening TCP socket on all IPv4 addresses, with SO_REUSEADDR (and SO_REUSEPORT
-// when asked). Port 0 picks an ephemeral port; "port in use" comes back as kUnavailable.
-absl::StatusOr<Fd> ListenTcp(int port, bool reuse_port = false);
+// A non-blocking listening TCP socket on all IPv4 addresses, with SO_REUSEADDR. Port 0 picks an
+// ephemeral port; "port in use" comes back as kUnavailable. Never SO_REUSEPORT: that would let
+// another process bind the same port and take a share of our clients.
+absl::StatusOr<Fd> ListenTcp(int port);
 
 // The port a bound socket really listens on (useful after ListenTcp(0)).
 int LocalPort(int fd);

@@ -1,9 +1,13 @@
 // http_server -- the lab's command line: `http_server -c MODEL [flags]`.
 //
 // It owns no model of its own. It checks the whole command line (so `-h` shows every option and
-// a bad flag fails here, with the same message a server would give), then replaces itself with
+// a bad flag fails here, with the same message a server would give), checks the rest again as
+// the chosen model will (so `-c single --workers 4` fails here too), then replaces itself with
 // the chosen server binary from its own directory via execv(): same pid, so Ctrl-C and `kill`
-// reach the server directly, and every other argument is passed on untouched.
+// reach the server directly, and every other argument is passed on untouched. The model runs
+// with our name as its argv[0], and a binary names itself after its argv[0] (hs::ProgramName):
+// whatever it reports later, "port in use" included, names http_server, the program the user
+// started.
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,18 +40,21 @@ int main(int argc, char** argv) {
        .accepts_concurrency = true,
        .workers_help = "workers for the pool and async models (default: per model)"});
 
-  std::string binary;
-  for (const hs::ModelInfo& model : hs::Models()) {
-    if (options.concurrency == model.name) binary = OwnDirectory() + "/" + model.binary;
+  const hs::ModelInfo* model = nullptr;
+  for (const hs::ModelInfo& m : hs::Models()) {
+    if (options.concurrency == m.name) model = &m;
   }
+  std::string binary = OwnDirectory() + "/" + model->binary;
   std::vector<std::string> args = hs::WithoutConcurrency(argc, argv);
-  std::vector<char*> exec_argv = {binary.data()};
+  std::vector<char*> exec_argv = {options.program.data()};
   for (std::string& arg : args) exec_argv.push_back(arg.data());
+  hs::ParseCommandLineOrExit(static_cast<int>(exec_argv.size()), exec_argv.data(),
+                             {.program = "http_server", .accepts_workers = model->accepts_workers});
   exec_argv.push_back(nullptr);
 
   ::execv(binary.c_str(), exec_argv.data());
-  std::fprintf(stderr,
-               "http_server: error: cannot run model '%s': %s: %s (is it built? try make)\n",
-               options.concurrency.c_str(), binary.c_str(), std::strerror(errno));
+  std::fprintf(stderr, "%s: error: cannot run model '%s': %s: %s (is it built? try make)\n",
+               options.program.c_str(), options.concurrency.c_str(), binary.c_str(),
+               std::strerror(errno));
   return 2;
 }

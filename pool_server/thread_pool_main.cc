@@ -15,8 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/connection.h"
+#include "common/log.h"
 #include "common/server.h"
+#include "common/threads.h"
 #include "pool_server/work_queue.h"
 
 int main(int argc, char** argv) {
@@ -27,24 +30,24 @@ int main(int argc, char** argv) {
                        .accepts_workers = true,
                        .workers_help = "worker threads (default: 4 per core, at least 4)"});
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  const size_t workers =
-      server.options.workers > 0 ? server.options.workers : std::max(4, 4 * cores);
+  const int workers = server.options.workers > 0 ? server.options.workers : std::max(4, 4 * cores);
 
   // One waiting connection per worker: enough that a worker finishing finds its next client
   // without waiting for the acceptor; beyond that, clients wait in the kernel (back-pressure).
   hs::WorkQueue<hs::Fd> queue(workers);
   std::vector<std::thread> pool;
-  for (size_t i = 0; i < workers; ++i) {
-    pool.emplace_back([&] {
-      while (std::optional<hs::Fd> client = queue.Pop()) {
-        hs::ServeConnection(*std::move(client), server.options, server.root,
-                            {.others_waiting = [&] { return queue.HasWaiting(); }});
-      }
-    });
+  const absl::Status started = hs::StartThreads(pool, 1, workers, "worker thread", [&] {
+    while (std::optional<hs::Fd> client = queue.Pop()) {
+      hs::ServeConnection(*std::move(client), server.options, server.root,
+                          {.others_waiting = [&] { return queue.HasWaiting(); }});
+    }
+  });
+  if (started.ok()) {
+    hs::RunAcceptLoop(server.listener, [&](hs::Fd client) { queue.Push(std::move(client)); });
+  } else {
+    hs::LogInfo(absl::StrCat(server.options.program, ": error: ", started.message()));
   }
-
-  hs::RunAcceptLoop(server.listener, [&](hs::Fd client) { queue.Push(std::move(client)); });
   queue.Close();
   for (std::thread& worker : pool) worker.join();
-  return 0;
+  return started.ok() ? 0 : 1;
 }

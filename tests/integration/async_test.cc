@@ -333,26 +333,62 @@ TEST_F(AsyncServerTest, ClientThatNeverReadsIsDroppedAfterTheSendTimeout) {
   EXPECT_LT(ReadToEnd(stuck.get(), absl::Seconds(3)), kBigSize);
 }
 
-TEST_F(AsyncServerTest, WorkersRunIndependentLoopsOnOnePort) {
+// The loops share one listener; a connection goes to whichever loop is waiting when it arrives.
+// Sequential clients may all find the first loop idle, so the clients here come several at once,
+// until both loops have opened connections.
+TEST_F(AsyncServerTest, WorkersShareOneListenerAndEveryLoopAccepts) {
   ServerProcess server = Start({"--workers=2", "-v"});
   ASSERT_GT(server.port(), 0);
-  for (int i = 0; i < 24; ++i) {
-    auto r = Fetch(server.port(), Get("/page.html"));
-    ASSERT_TRUE(r.has_value());
-    EXPECT_EQ(r->status, 200);
+  // The thread ids that opened connections.
+  auto loops = [&] {
+    std::set<std::string> threads;
+    for (absl::string_view line : absl::StrSplit(server.Stderr(), '\n')) {
+      if (!absl::StrContains(line, "connection opened")) continue;
+      std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
+      if (words.size() > 3) threads.insert(std::string(words[3]));
+    }
+    return threads.size();
+  };
+  for (int round = 0; round < 200 && loops() < 2; ++round) {
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 8; ++i) {
+      clients.emplace_back([&] {
+        auto r = Fetch(server.port(), Get("/page.html"));
+        EXPECT_TRUE(r.has_value() && r->status == 200);
+      });
+    }
+    for (std::thread& client : clients) client.join();
   }
+  EXPECT_EQ(loops(), 2u) << server.Stderr();
   // One loop per thread, nothing else.
   EXPECT_EQ(ThreadCount(server.pid()), 2 + RuntimeThreads(server.pid()));
-  // The kernel spread the connections over both loops: two thread ids opened connections.
-  std::set<std::string> threads;
-  for (absl::string_view line : absl::StrSplit(server.Stderr(), '\n')) {
-    if (!absl::StrContains(line, "connection opened")) continue;
-    std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
-    if (words.size() > 3) threads.insert(std::string(words[3]));
-  }
-  EXPECT_EQ(threads.size(), 2u) << server.Stderr();
   server.Signal(SIGINT);
   ExpectExitZero(server, absl::Seconds(3));
+}
+
+// Issue 11.7 (item 5 of the issue): every loop's listener had SO_REUSEPORT, so a second
+// async_server on the same port, started from another folder, also bound it and the kernel split
+// the clients between the two. One listener without SO_REUSEPORT: the second one exits 1.
+TEST_F(AsyncServerTest, SecondServerOnTheSamePortExitsOne) {
+  ServerProcess first = Start({"--workers", "2"});
+  ASSERT_GT(first.port(), 0);
+  const std::string port = std::to_string(first.port());
+  TempDir other;
+  other.Write("index.html", "the other site\n");
+  for (const std::vector<std::string>& workers :
+       std::vector<std::vector<std::string>>{{"--workers", "2"}, {}}) {
+    std::vector<std::string> argv = {BinDir() + "/async_server", "-p", port, "-f", other.path()};
+    argv.insert(argv.end(), workers.begin(), workers.end());
+    CommandResult second = RunCommand(argv, absl::Seconds(2));
+    EXPECT_EQ(second.exit_code, 1) << second.output;
+    EXPECT_EQ(second.output,
+              "async_server: error: cannot bind port " + port + ": Address already in use\n");
+  }
+  for (int i = 0; i < 10; ++i) {  // and every client still reaches the first server
+    auto r = Fetch(first.port(), Get("/page.html"));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->body, std::string(1500, 'p'));
+  }
 }
 
 }  // namespace

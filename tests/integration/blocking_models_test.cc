@@ -109,7 +109,8 @@ class ModelTest : public ::testing::TestWithParam<Model> {
     ASSERT_TRUE(status.has_value()) << "server did not exit";
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
     EXPECT_TRUE(ProcessGroup(server.pid()).empty()) << "a worker or child outlived the server";
-    EXPECT_EQ(server.Stderr(), "listening on port " + std::to_string(server.port()) + "\n");
+    EXPECT_EQ(server.Stderr(), "listening on port " + std::to_string(server.port()) + ", serving " +
+                                   std::filesystem::canonical(site_.root()).string() + "\n");
   }
 
   PageSite site_;

@@ -44,8 +44,42 @@ TEST(CommandLineExit, BadInputIsOneLineAndExitTwo) {
 TEST(CommandLineExit, HelpExitsZeroWithUsage) {
   CommandResult r = RunBinary("http_server", {"-h"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.output, HasSubstr("[-h] [-p PORT] [-v] [-d] [-f FOLDER] "
-                                  "[-c {single,thread,thread-pool,process,process-pool,async}]"));
+  EXPECT_TRUE(absl::StartsWith(r.output,
+                               "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
+                               "[-c {thread,thread-pool,process,process-pool,async,single}] "
+                               "[--workers N]\n"))
+      << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\noptional arguments:\n  -h, --help            show this help"));
+}
+
+// Issue 11.1 and 11.2: what a user mistyped, in their words; exit 2.
+TEST(CommandLineExit, MistypedOptionsAreNamedAsTyped) {
+  struct Case {
+    std::string binary;
+    std::vector<std::string> args;
+    std::string line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"single_server",
+            {"-d", "-3"},
+            "single_server: error: '-d -3': -d takes no value; use --delay=SECONDS (0 to 3600) "
+            "(see --help)\n"},
+           {"http_server",
+            {"-d5"},
+            "http_server: error: '-d5': -d takes no value; use --delay=5 (see --help)\n"},
+           {"http_server",
+            {"-c", "-p", "22075"},
+            "http_server: error: '-c -p': -c needs a MODEL, one of "
+            "{thread,thread-pool,process,process-pool,async,single} (see --help)\n"},
+           {"async_server",
+            {"--delay=0x10"},
+            "async_server: error: invalid delay '0x10': expected decimal seconds from 0 to 3600, "
+            "e.g. 1 or 0.25 (see --help)\n"},
+       }) {
+    CommandResult r = RunBinary(c.binary, c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0];
+    EXPECT_EQ(r.output, c.line);
+  }
 }
 
 TEST(CommandLineExit, PortInUseIsExitOneNamingThePort) {
@@ -59,10 +93,95 @@ TEST(CommandLineExit, PortInUseIsExitOneNamingThePort) {
   EXPECT_THAT(r.output, HasSubstr("in use"));
 }
 
+// Issue 11.4: -f defaults to the current folder, so a server started from the repository answered
+// / with 404 and served the Makefile, with nothing at start-up to say so.
+TEST(Startup, NamesTheAbsoluteFolderItServes) {
+  PageSite site;
+  const std::string relative = std::filesystem::relative(site.root()).string();
+  ASSERT_FALSE(relative.starts_with("/")) << relative;
+  ServerProcess server("single_server", {"-f", relative});
+  ASSERT_GT(server.port(), 0);
+  EXPECT_EQ(server.Stderr(), "listening on port " + std::to_string(server.port()) + ", serving " +
+                                 std::filesystem::canonical(site.root()).string() + "\n");
+}
+
+TEST(Startup, WarnsWhenTheFolderHasNoIndex) {
+  TempDir root;
+  root.Write("page.html", "page\n");
+  const std::string folder = std::filesystem::canonical(root.path()).string();
+  ServerProcess server("http_server", {"-c", "thread", "-f", root.path()});
+  ASSERT_GT(server.port(), 0);
+  const std::string expected = "listening on port " + std::to_string(server.port()) + ", serving " +
+                               folder + "\nhttp_server: warning: " + folder +
+                               " has no index.html; / will answer 404\n";
+  Eventually([&] { return server.Stderr().size() >= expected.size(); }, absl::Seconds(5));
+  EXPECT_EQ(server.Stderr(), expected);
+  auto r = Fetch(server.port(), Get("/"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 404);
+}
+
+// Issue 11.7: a worker or loop thread that could not be created (here: no address space left
+// for its stack) threw std::system_error out of main: "terminate called ...", exit 134.
+TEST(Startup, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
+  if (kSanitized) GTEST_SKIP() << "the sanitizers reserve far more address space than ulimit -v";
+  PageSite site;
+  struct Case {
+    std::vector<std::string> command;
+    std::string error;  // a regular expression for the line after the port line
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"thread_pool_server"},
+            "thread_pool_server: error: cannot start worker thread [0-9]+ of 1000: "
+            "Resource temporarily unavailable"},
+           {{"async_server"},
+            "async_server: error: cannot start event loop thread [0-9]+ of 1000: "
+            "Resource temporarily unavailable"},
+           {{"http_server", "-c", "thread-pool"},
+            "http_server: error: cannot start worker thread [0-9]+ of 1000: "
+            "Resource temporarily unavailable"},
+       }) {
+    std::string command = "ulimit -v 600000 && exec " + BinDir() + "/";
+    for (const std::string& word : c.command) command += word + " ";
+    command += "--workers 1000 -p 0 -f " + site.root();
+    CommandResult r = RunCommand({"/bin/sh", "-c", command}, absl::Seconds(10));
+    EXPECT_EQ(r.exit_code, 1) << command << "\n" << r.output;
+    std::vector<std::string> lines = absl::StrSplit(r.output, '\n');
+    ASSERT_EQ(lines.size(), 3u) << r.output;  // the port line, the error, ""
+    EXPECT_TRUE(absl::StartsWith(lines[0], "listening on port ")) << r.output;
+    EXPECT_THAT(lines[1], ::testing::MatchesRegex(c.error));
+  }
+}
+
 TEST(Wrapper, UnknownModelIsExitTwo) {
   CommandResult r = RunBinary("http_server", {"-c", "coroutines"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("invalid concurrency 'coroutines'"));
+}
+
+// Issue 11.3: the wrapper used to pass --workers on, and single_server refused it.
+TEST(Wrapper, RejectsAFlagTheModelDoesNotTake) {
+  for (const char* model : {"single", "thread", "process"}) {
+    CommandResult r = RunBinary("http_server", {"-c", model, "--workers", "4", "-p", "0"});
+    EXPECT_EQ(r.exit_code, 2) << model;
+    EXPECT_EQ(r.output,
+              "http_server: error: unknown option '--workers': only the thread-pool, process-pool "
+              "and async models take it (see --help)\n");
+  }
+}
+
+// Issue 11.3: errors the model reports after execv name the program the user ran.
+TEST(Wrapper, ModelErrorsNameTheWrapper) {
+  TempDir root;
+  ServerProcess first("single_server", {"-f", root.path()});
+  ASSERT_GT(first.port(), 0);
+  const std::string port = std::to_string(first.port());
+  for (const char* model : {"single", "async", "thread-pool"}) {
+    CommandResult r = RunBinary("http_server", {"-c", model, "-p", port, "-f", root.path()});
+    EXPECT_EQ(r.exit_code, 1) << model;
+    EXPECT_EQ(r.output,
+              "http_server: error: cannot bind port " + port + ": Address already in use\n");
+  }
 }
 
 TEST(Wrapper, MissingModelBinaryIsExitTwo) {

@@ -86,10 +86,11 @@ ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string>
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     std::string err = Stderr();
+    // "listening on port N, serving /folder"
     size_t at = err.find("listening on port ");
-    size_t eol = at == std::string::npos ? at : err.find('\n', at);
-    if (eol != std::string::npos) {
-      std::string_view digits(err.data() + at + 18, eol - at - 18);
+    size_t end = at == std::string::npos ? at : err.find_first_not_of("0123456789", at + 18);
+    if (end != std::string::npos && err.find('\n', end) != std::string::npos) {
+      std::string_view digits(err.data() + at + 18, end - at - 18);
       if (absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &port_)) return;
     }
     int status;

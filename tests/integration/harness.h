@@ -68,9 +68,9 @@ std::string PseudoRandomBytes(size_t size);
 class ServerProcess {
  public:
   // Starts bin/<binary> with `args` (plus "-p 0" unless args contain -p) and waits for its
-  // "listening on port N" line. Fails the test (ADD_FAILURE) and leaves port() == 0 if it
-  // does not appear in time. `nofile`, when given, becomes the server's RLIMIT_NOFILE (set in the
-  // child before exec), e.g. to see how a model copes with running out of descriptors.
+  // "listening on port N, serving /folder" line. Fails the test (ADD_FAILURE) and leaves port() ==
+  // 0 if it does not appear in time. `nofile`, when given, becomes the server's RLIMIT_NOFILE (set
+  // in the child before exec), e.g. to see how a model copes with running out of descriptors.
   ServerProcess(const std::string& binary, std::vector<std::string> args,
                 std::optional<rlimit> nofile = std::nullopt);
   ~ServerProcess();

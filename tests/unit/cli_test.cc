@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,8 +18,9 @@ const CommandLineSpec kWrapper = {
     .program = "http_server", .accepts_workers = true, .accepts_concurrency = true};
 
 absl::StatusOr<ParsedCommandLine> Parse(std::vector<std::string> args,
-                                        const CommandLineSpec& spec = kServer) {
-  std::vector<const char*> argv = {"prog"};
+                                        const CommandLineSpec& spec = kServer,
+                                        const char* argv0 = "prog") {
+  std::vector<const char*> argv = {argv0};
   for (const std::string& a : args) argv.push_back(a.c_str());
   return ParseCommandLine(static_cast<int>(argv.size()), argv.data(), spec);
 }
@@ -64,6 +66,68 @@ TEST(CommandLine, DelayValueAfterSpaceIsRejectedWithAHint) {
   EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("--delay=0.5"));
 }
 
+// The whole message, for input that is expected to fail.
+std::string Error(std::vector<std::string> args, const CommandLineSpec& spec = kServer) {
+  auto parsed = Parse(args, spec);
+  if (parsed.ok()) return "(accepted)";
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(parsed.status().message());
+}
+
+// Issue 11.1: cxxopts said "Option '3' does not exist" for `-d -3` and `-d5`.
+TEST(CommandLine, DelayGivenAValueLikeOtherOptionsNamesWhatWasTyped) {
+  EXPECT_EQ(Error({"-d", "-3"}), "'-d -3': -d takes no value; use --delay=SECONDS (0 to 3600)");
+  EXPECT_EQ(Error({"-d5"}), "'-d5': -d takes no value; use --delay=5");
+  EXPECT_EQ(Error({"-vd5"}), "'-vd5': -d takes no value; use --delay=5");
+  EXPECT_EQ(Error({"-d=0.5"}), "'-d=0.5': -d takes no value; use --delay=0.5");
+  EXPECT_EQ(Error({"-d", "2", "-v"}), "'-d 2': -d takes no value; use --delay=2");
+  EXPECT_EQ(Error({"--delay", "2"}), "'--delay 2': --delay takes no separate value; use --delay=2");
+  EXPECT_EQ(Error({"-d", "0x10"}), "'-d 0x10': -d takes no value; use --delay=SECONDS (0 to 3600)");
+  // -d beside other flags is still the 5 s delay.
+  EXPECT_EQ(Parse({"-dv"})->options.delay, absl::Seconds(5));
+  EXPECT_EQ(Parse({"-vd", "-f", "/"})->options.delay, absl::Seconds(5));
+}
+
+// Issue 11.1: `-c -p 22075` took "-p" as the model and reported 22075 as a stray argument.
+TEST(CommandLine, OptionFollowedByAnotherOptionInsteadOfItsValue) {
+  EXPECT_EQ(Error({"-c", "-p", "22075"}, kWrapper),
+            "'-c -p': -c needs a MODEL, one of "
+            "{thread,thread-pool,process,process-pool,async,single}");
+  EXPECT_EQ(Error({"-p", "0", "-c"}, kWrapper),
+            "-c needs a MODEL, one of {thread,thread-pool,process,process-pool,async,single}");
+  EXPECT_EQ(Error({"-p", "-f", "/"}), "'-p -f': -p needs a PORT");
+  EXPECT_EQ(Error({"-vf", "--port=1"}), "'-vf --port=1': -f needs a FOLDER");
+  EXPECT_EQ(Error({"--folder"}), "--folder needs a FOLDER");
+  EXPECT_EQ(Error({"--workers", "-v"}, kWrapper), "'--workers -v': --workers needs a number");
+  // A negative number is a value (a wrong one), not an option.
+  EXPECT_EQ(Error({"-p", "-1"}), "invalid port '-1': expected a number from 0 to 65535");
+}
+
+TEST(CommandLine, UnknownOptionsAreNamedAsTyped) {
+  EXPECT_EQ(Error({"-x"}), "unknown option '-x'");
+  EXPECT_EQ(Error({"-vx"}), "unknown option '-x'");
+  EXPECT_EQ(Error({"--bogus=1"}), "unknown option '--bogus'");
+  EXPECT_EQ(Error({"-3"}), "unexpected argument '-3'");
+  EXPECT_EQ(Error({"-c", "thread"}), "unknown option '-c': only the http_server wrapper takes it");
+  EXPECT_EQ(Error({"--workers", "4"}),
+            "unknown option '--workers': only the thread-pool, process-pool and async models "
+            "take it");
+}
+
+// Issue 11.2: absl::SimpleAtod read "0x10" as 16 s.
+TEST(CommandLine, DelayIsDecimalSecondsUpToAnHour) {
+  for (const char* bad :
+       {"0x10", "1e3", "inf", "nan", "+1", " 1", "1 ", "-0", "", ".", "1.2.3", "3600.5", "3601"}) {
+    EXPECT_EQ(Error({absl::StrCat("--delay=", bad)}),
+              absl::StrCat("invalid delay '", bad,
+                           "': expected decimal seconds from 0 to 3600, e.g. 1 or 0.25"));
+  }
+  EXPECT_EQ(Parse({"--delay=0"})->options.delay, absl::ZeroDuration());
+  EXPECT_EQ(Parse({"--delay=0.25"})->options.delay, absl::Milliseconds(250));
+  EXPECT_EQ(Parse({"--delay=.5"})->options.delay, absl::Milliseconds(500));
+  EXPECT_EQ(Parse({"--delay=3600"})->options.delay, absl::Hours(1));
+}
+
 TEST(CommandLine, BadValuesNameTheProblem) {
   struct Case {
     std::vector<std::string> args;
@@ -99,7 +163,26 @@ TEST(CommandLine, ConcurrencyOnlyForTheWrapper) {
   auto bad = Parse({"-c", "fibers"}, kWrapper);
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()),
-              HasSubstr("{single,thread,thread-pool,process,process-pool,async}"));
+              HasSubstr("{thread,thread-pool,process,process-pool,async,single}"));
+}
+
+// Issue 11.5: the lab's order, single (ours, not the lab's) last.
+TEST(Models, InTheLabsOrderWithSingleLast) {
+  std::vector<std::string> names;
+  std::vector<std::string> with_workers;
+  for (const ModelInfo& m : Models()) {
+    names.push_back(m.name);
+    if (m.accepts_workers) with_workers.push_back(m.name);
+  }
+  EXPECT_THAT(names,
+              ElementsAre("thread", "thread-pool", "process", "process-pool", "async", "single"));
+  EXPECT_THAT(with_workers, ElementsAre("thread-pool", "process-pool", "async"));
+}
+
+TEST(CommandLine, ProgramIsNamedAfterArgvZero) {
+  EXPECT_EQ(Parse({}, kServer, "/usr/local/bin/http_server")->options.program, "http_server");
+  EXPECT_EQ(Parse({}, kServer, "single_server")->options.program, "single_server");
+  EXPECT_EQ(Parse({}, kServer, "")->options.program, "single_server");  // spec.program
 }
 
 TEST(CommandLine, WorkersWhereAccepted) {
@@ -109,14 +192,38 @@ TEST(CommandLine, WorkersWhereAccepted) {
   EXPECT_FALSE(Parse({"--workers", "many"}, kWrapper).ok());
 }
 
-TEST(CommandLine, HelpListsEveryOption) {
-  auto parsed = Parse({"-h"}, kWrapper);
+// Issue 11.5: laid out like the lab's argparse text, same flags in the same order.
+TEST(CommandLine, HelpReadsLikeTheLabs) {
+  auto parsed = Parse({"-h"},
+                      {.program = "x",
+                       .description = "Concurrent HTTP server",
+                       .accepts_workers = true,
+                       .accepts_concurrency = true,
+                       .workers_help = "workers (default: per model)"},
+                      "bin/http_server");
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(parsed->help);
-  for (const char* flag : {"--help", "--port", "--verbose", "--delay", "--folder", "--concurrency",
-                           "[-c {single,thread,thread-pool,process,process-pool,async}]"}) {
-    EXPECT_THAT(parsed->help_text, HasSubstr(flag));
-  }
+  EXPECT_EQ(parsed->help_text,
+            "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
+            "[-c {thread,thread-pool,process,process-pool,async,single}] [--workers N]\n"
+            "\n"
+            "Concurrent HTTP server\n"
+            "\n"
+            "optional arguments:\n"
+            "  -h, --help            show this help message and exit\n"
+            "  -p PORT, --port PORT  Port to bind to (default: 8085; 0 picks a free one).\n"
+            "  -v, --verbose         Turn on debugging output.\n"
+            "  -d, --delay           Add a delay for debugging purposes: 5 s, or --delay=SECONDS.\n"
+            "  -f FOLDER, --folder FOLDER\n"
+            "                        Folder from where to serve from (default: the current one).\n"
+            "  -c {thread,thread-pool,process,process-pool,async,single}, --concurrency "
+            "{thread,thread-pool,process,process-pool,async,single}\n"
+            "                        Concurrency methodology (default: thread).\n"
+            "  --workers N           workers (default: per model)\n");
+  auto server = Parse({"--help"}, {.program = "single_server"}, "single_server");
+  ASSERT_TRUE(server.ok());
+  EXPECT_THAT(server->help_text,
+              HasSubstr("Usage: single_server [-h] [-p PORT] [-v] [-d] [-f FOLDER]\n\noptional"));
 }
 
 TEST(WithoutConcurrency, RemovesEverySpelling) {
