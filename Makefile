@@ -28,31 +28,29 @@ LIBS     := $(PKG_LIBS)
 
 COMMON_SRCS := $(wildcard common/*.cc)
 COMMON_LIB  := $(BUILD)/libcommon.a
+# The server binaries are found from their sources, so a new model needs no line here: every
+# FOLDER/main.cc is the binary FOLDER (built from all of FOLDER/*.cc: thread_server, async_server,
+# http_server, ...), and every pool_server/NAME_main.cc is the binary NAME_server, built with
+# pool_server's other sources (the two pools share that folder).
+DIR_SERVERS  := $(patsubst %/main.cc,%,$(wildcard *_server/main.cc))
+POOL_SERVERS := $(patsubst pool_server/%_main.cc,%_server,$(wildcard pool_server/*_main.cc))
 # A model's parts other than its main(): its binary links them, and so do the unit tests.
-POOL_SRCS   := $(filter-out %_main.cc,$(wildcard pool_server/*.cc))
-ASYNC_SRCS  := $(filter-out async_server/main.cc,$(wildcard async_server/*.cc))
-UNIT_SRCS   := $(wildcard tests/unit/*.cc)
-INTEG_SRCS  := $(wildcard tests/integration/*.cc)
+POOL_SRCS    := $(filter-out %_main.cc,$(wildcard pool_server/*.cc))
+MODEL_SRCS   := $(filter-out %/main.cc,$(wildcard $(addsuffix /*.cc,$(DIR_SERVERS))))
+UNIT_SRCS    := $(wildcard tests/unit/*.cc)
+INTEG_SRCS   := $(wildcard tests/integration/*.cc)
 
 objs = $(patsubst %.cc,$(BUILD)/%.o,$(1))
 
-# Each server binary and its sources; a model whose sources do not exist yet is skipped.
-SRCS_single_server       := single_server/main.cc
-SRCS_thread_server       := thread_server/main.cc
-SRCS_process_server      := process_server/main.cc
-SRCS_thread_pool_server  := pool_server/thread_pool_main.cc $(POOL_SRCS)
-SRCS_process_pool_server := pool_server/process_pool_main.cc $(POOL_SRCS)
-SRCS_async_server        := async_server/main.cc $(ASYNC_SRCS)
-SRCS_http_server         := http_server/main.cc
-ALL_SERVERS := single_server thread_server process_server thread_pool_server \
-               process_pool_server async_server http_server
-SERVERS := $(foreach s,$(ALL_SERVERS),$(if $(wildcard $(firstword $(SRCS_$(s)))),$(s)))
+$(foreach s,$(DIR_SERVERS),$(eval SRCS_$(s) := $(s)/main.cc $(filter $(s)/%,$(MODEL_SRCS))))
+$(foreach s,$(POOL_SERVERS),$(eval SRCS_$(s) := pool_server/$(s:_server=)_main.cc $(POOL_SRCS)))
+ALL_SERVERS := $(DIR_SERVERS) $(POOL_SERVERS)
 
 .PHONY: all deps test-deps run test unit integration scripts-test clean format \
         pool_server $(ALL_SERVERS) asan tsan sanitized-suite fuzz fuzz-deps bench bench-quick soak
 .DEFAULT_GOAL := all
 
-all: $(addprefix $(BIN)/,$(SERVERS))
+all: $(addprefix $(BIN)/,$(ALL_SERVERS))
 
 $(foreach s,$(ALL_SERVERS),$(eval $(s): $(BIN)/$(s)))
 pool_server: thread_pool_server process_pool_server
@@ -75,7 +73,7 @@ $(foreach s,$(ALL_SERVERS),$(eval $(call server_rule,$(s))))
 # Tests find the server binaries through HS_BIN_DIR (compiled in, overridable at run time).
 $(BUILD)/tests/%.o: CXXFLAGS += -DHS_BIN_DIR='"$(abspath $(BIN))"' -DHS_SOURCE_DIR='"$(CURDIR)"'
 
-$(BIN)/unit_tests: $(call objs,$(UNIT_SRCS) $(POOL_SRCS) $(ASYNC_SRCS)) $(COMMON_LIB)
+$(BIN)/unit_tests: $(call objs,$(UNIT_SRCS) $(POOL_SRCS) $(MODEL_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(BIN)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest_main $(GTEST_LIBS) $(LIBS)
 

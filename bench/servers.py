@@ -10,7 +10,9 @@ well-behaved server: it exits by itself, with status 0, and leaves no process be
 from __future__ import annotations
 
 import collections
+import csv
 import http.client
+import io
 import os
 import re
 import resource
@@ -40,17 +42,23 @@ class Model:
     one_at_a_time: bool = False  # serves a fixed number of connections at once (pools, single)
 
 
-MODELS = [
-    Model("single", "single_server", "one client at a time", one_at_a_time=True),
-    Model("thread", "thread_server", "a thread per connection"),
-    Model("process", "process_server", "fork() per connection"),
-    Model("thread-pool", "thread_pool_server", "fixed worker threads", takes_workers=True,
-          one_at_a_time=True),
-    Model("process-pool", "process_pool_server", "pre-forked workers", takes_workers=True,
-          one_at_a_time=True),
-    Model("async", "async_server", "epoll event loop", takes_workers=True),
-    Model("nginx", "nginx", "reference: nginx, 1 worker"),
-]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def registered_models(bin_dir: Path = REPO / "bin") -> list[Model]:
+    """Our models, as `http_server --list-models` prints the one registry (common/models.h)."""
+    wrapper = bin_dir / "http_server"
+    try:
+        listing = subprocess.run([str(wrapper), "--list-models"], capture_output=True, text=True,
+                                 check=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        raise SystemExit(f"cannot list the models with {wrapper} ({e}): build first (make)")
+    return [Model(row["name"], row["binary"], row["what"], takes_workers=row["workers"] == "yes",
+                  one_at_a_time=row["slow_clients_hold_workers"] == "yes")
+            for row in csv.DictReader(io.StringIO(listing), delimiter="\t")]
+
+
+MODELS = registered_models() + [Model("nginx", "nginx", "reference: nginx, 1 worker")]
 MODEL_BY_NAME = {m.name: m for m in MODELS}
 
 

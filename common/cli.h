@@ -7,17 +7,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/models.h"
 
 namespace hs {
-
-// The -c values, in the order the usage line lists them (the lab's, with single last), the binary
-// each one runs, and whether that binary takes --workers.
-struct ModelInfo {
-  const char* name;    // "thread-pool"
-  const char* binary;  // "thread_pool_server"
-  bool accepts_workers;
-};
-const std::vector<ModelInfo>& Models();
 
 struct ServerOptions {
   std::string program;  // the name for messages (see ProgramName)
@@ -41,7 +33,7 @@ struct CommandLineSpec {
 // Result of parsing: options, or help text to print (exit 0), or an error (exit 2).
 struct ParsedCommandLine {
   ServerOptions options;
-  bool help = false;
+  bool help = false;  // print help_text and exit 0: -h, or the wrapper's --list-models
   std::string help_text;
 };
 

@@ -40,10 +40,7 @@ int main(int argc, char** argv) {
        .accepts_concurrency = true,
        .workers_help = "workers for the pool and async models (default: per model)"});
 
-  const hs::ModelInfo* model = nullptr;
-  for (const hs::ModelInfo& m : hs::Models()) {
-    if (options.concurrency == m.name) model = &m;
-  }
+  const hs::ModelInfo* model = hs::FindModel(options.concurrency);  // known: checked above
   std::string binary = OwnDirectory() + "/" + model->binary;
   std::vector<std::string> args = hs::WithoutConcurrency(argc, argv);
   std::vector<char*> exec_argv = {options.program.data()};

@@ -14,8 +14,8 @@ set -uo pipefail
 [[ -n "${BIN:-}" && "$BIN" != /* ]] && BIN="$PWD/$BIN"  # relative to where we were started
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-bin}
-MODELS=(single_server thread_server process_server thread_pool_server process_pool_server
-        async_server)
+# Every registered model (common/models.h), as the wrapper lists them: name, binary, ...
+mapfile -t MODELS < <("$BIN/http_server" --list-models | tail -n +2 | cut -f2)
 LOAD_TIMEOUT=60  # seconds for one page load (Chromium's first start builds its caches)
 
 chromium=$(command -v chromium || command -v chromium-browser || true)

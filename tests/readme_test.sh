@@ -27,7 +27,7 @@ port=$(free_port)
 log=$(mktemp)
 setsid make --no-print-directory run PORT="$port" BIN="$BIN" >"$log" 2>&1 &
 run_pid=$!
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done  # 30 s: a busy machine
 if curl -s "http://127.0.0.1:$port/" | grep -q "<title>"; then
   passed=$((passed + 1))
 else

@@ -30,6 +30,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/models.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 
@@ -39,6 +40,7 @@ namespace {
 constexpr size_t kBigSize = 5 * 1024 * 1024;    // read partly, then abandoned
 constexpr size_t kHugeSize = 20 * 1024 * 1024;  // far more than the socket buffers hold
 
+// Every registered model (common/models.h), with what these tests need to know of it.
 struct Model {
   std::string binary;
   // A few slow clients can hold every worker (one connection at a time, or a fixed pool): the
@@ -50,14 +52,17 @@ struct Model {
   std::vector<std::string> roomy_pool;
 };
 
-const std::vector<Model> kModels = {
-    {"single_server", true, {}, {}},
-    {"async_server", false, {}, {}},
-    {"thread_server", false, {}, {}},
-    {"process_server", false, {}, {}},
-    {"thread_pool_server", true, {"--workers", "4"}, {"--workers", "4"}},
-    {"process_pool_server", true, {"--workers", "2"}, {"--workers", "4"}},
-};
+std::vector<Model> AllModels() {
+  std::vector<Model> models;
+  for (const ModelInfo& m : Models()) {
+    const bool pool = m.kind == ModelInfo::Kind::kPool;
+    models.push_back(
+        {m.binary, m.slow_clients_hold_workers,
+         pool ? std::vector<std::string>{"--workers", "2"} : std::vector<std::string>{},
+         pool ? std::vector<std::string>{"--workers", "4"} : std::vector<std::string>{}});
+  }
+  return models;
+}
 
 std::string ModelName(const ::testing::TestParamInfo<Model>& info) { return info.param.binary; }
 
@@ -285,7 +290,7 @@ TEST_P(BadClientTest, ClientsThatNeverReadAreDroppedAfterTheSendTimeout) {
   ASSERT_GT(server.port(), 0);
   const int idle_fds = IdleFds(server, WorkersOf(model.roomy_pool));
   // single_server has no spare worker: a second stuck client would wait for the first.
-  const bool serial = model.binary == "single_server";
+  const bool serial = FindModel(model.binary)->kind == ModelInfo::Kind::kIterative;
   std::vector<Fd> stuck;
   for (int i = 0; i < (serial ? 1 : 2); ++i) {
     stuck.push_back(ConnectQuietly(server.port(), /*receive_buffer=*/4096));
@@ -508,7 +513,7 @@ TEST_P(BadClientTest, RunningOutOfDescriptorsNeitherSpinsNorStopsTheServer) {
   ExpectResourcesReleased(server, idle_fds, absl::Seconds(3));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, BadClientTest, ::testing::ValuesIn(kModels), ModelName);
+INSTANTIATE_TEST_SUITE_P(AllModels, BadClientTest, ::testing::ValuesIn(AllModels()), ModelName);
 
 // ---------------------------------------------------------------------------------------------
 // Process pool: a worker killed (-9) under load. How long until the pool is whole again, and how

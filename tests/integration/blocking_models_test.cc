@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/models.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 
@@ -32,12 +33,22 @@ struct Model {
 
 std::string ModelName(const ::testing::TestParamInfo<Model>& info) { return info.param.binary; }
 
-const std::vector<Model> kBlockingModels = {
-    {"thread_server", false},
-    {"process_server", false},
-    {"thread_pool_server", true},
-    {"process_pool_server", true},
-};
+// The registered models (common/models.h) for which `keep` holds.
+std::vector<Model> ModelsWhere(const std::function<bool(const ModelInfo&)>& keep) {
+  std::vector<Model> models;
+  for (const ModelInfo& m : Models()) {
+    if (keep(m)) models.push_back({m.binary, m.kind == ModelInfo::Kind::kPool});
+  }
+  return models;
+}
+
+// The blocking models that serve clients concurrently: a thread or process per connection, or a
+// pool of them.
+std::vector<Model> BlockingConcurrentModels() {
+  return ModelsWhere([](const ModelInfo& m) {
+    return m.kind == ModelInfo::Kind::kPerConnection || m.kind == ModelInfo::Kind::kPool;
+  });
+}
 
 // Every process in process group `pgid`, zombies included.
 std::vector<pid_t> ProcessGroup(pid_t pgid) {
@@ -252,15 +263,18 @@ TEST_P(ForkingModelTest, SigkillOfTheParentTakesEveryChildWithIt) {
   ExpectNothingOutlivesTheParent(server);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, BlockingModelTest, ::testing::ValuesIn(kBlockingModels),
+INSTANTIATE_TEST_SUITE_P(Models, BlockingModelTest, ::testing::ValuesIn(BlockingConcurrentModels()),
                          ModelName);
-INSTANTIATE_TEST_SUITE_P(Models, ForkingModelTest,
-                         ::testing::Values(Model{"process_server", false},
-                                           Model{"process_pool_server", true}),
+INSTANTIATE_TEST_SUITE_P(
+    Models, ForkingModelTest,
+    ::testing::ValuesIn(ModelsWhere([](const ModelInfo& m) { return m.forks; })), ModelName);
+INSTANTIATE_TEST_SUITE_P(Models, DelayTest, ::testing::ValuesIn(BlockingConcurrentModels()),
                          ModelName);
-INSTANTIATE_TEST_SUITE_P(Models, DelayTest, ::testing::ValuesIn(kBlockingModels), ModelName);
 // The contrast: the iterative server takes the six delays one after another.
-INSTANTIATE_TEST_SUITE_P(Contrast, DelayTest, ::testing::Values(Model{"single_server", false}),
+INSTANTIATE_TEST_SUITE_P(Contrast, DelayTest,
+                         ::testing::ValuesIn(ModelsWhere([](const ModelInfo& m) {
+                           return m.kind == ModelInfo::Kind::kIterative;
+                         })),
                          ModelName);
 
 class ModelBookkeepingTest : public ::testing::Test {

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "common/models.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -47,7 +49,7 @@ TEST(CommandLineExit, HelpExitsZeroWithUsage) {
   EXPECT_TRUE(absl::StartsWith(r.output,
                                "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
                                "[-c {thread,thread-pool,process,process-pool,async,single}] "
-                               "[--workers N]\n"))
+                               "[--workers N] [--list-models]\n"))
       << r.output;
   EXPECT_THAT(r.output, HasSubstr("\noptional arguments:\n  -h, --help            show this help"));
 }
@@ -207,6 +209,36 @@ TEST(Wrapper, ReachesTheModelInTheSameProcess) {
   auto status = server.WaitExit(absl::Seconds(5));
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+}
+
+}  // namespace
+}  // namespace hs::testing
+
+namespace hs::testing {
+namespace {
+
+// The registry (common/models.h) is the one list of models: every server binary the build made
+// is registered, so the suites that instantiate from Models() exercise it, and every registered
+// model was built.
+TEST(Registry, EveryBuiltServerIsRegisteredAndEveryRegisteredOneIsBuilt) {
+  std::set<std::string> built;
+  for (const auto& entry : std::filesystem::directory_iterator(BinDir())) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, "_server") && name != "http_server") built.insert(name);
+  }
+  std::set<std::string> registered;
+  for (const ModelInfo& m : Models()) registered.insert(m.binary);
+  EXPECT_EQ(built, registered) << "a server binary that is not in Models(), or the reverse";
+}
+
+TEST(Registry, TheWrapperListsTheRegistry) {
+  CommandResult r = RunBinary("http_server", {"--list-models"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, ModelTable());
+  EXPECT_EQ(LineCount(r.output), static_cast<int>(Models().size()) + 1);
+  EXPECT_THAT(r.output, HasSubstr("\nsingle\tsingle_server\titerative\tno\tno\tno\tyes\t"));
+  // Only the wrapper has it.
+  EXPECT_EQ(RunBinary("thread_server", {"--list-models"}).exit_code, 2);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Integration tests run against every server binary: real processes, real sockets.
-// A new model joins by adding one line to kModels.
+// Every model in the registry (common/models.h) runs every test here.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,21 +10,16 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "common/models.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 
 namespace hs::testing {
 namespace {
 
-struct Model {
-  std::string binary;
-  bool keep_alive;  // single_server answers one request per connection
-};
-
-const std::vector<Model> kModels = {
-    {"single_server", false}, {"async_server", true},       {"thread_server", true},
-    {"process_server", true}, {"thread_pool_server", true}, {"process_pool_server", true},
-};
+// Every registered model (common/models.h): a new model is tested here as soon as it is
+// registered.
+using Model = ModelInfo;
 
 // kShutdownGrace (common/shutdown.h) plus scheduling slack on a busy 2-core machine.
 constexpr absl::Duration kShutdownGraceForTests = absl::Milliseconds(1600);
@@ -341,7 +336,7 @@ TEST_P(ServerTest, SecondSigintExitsAtOnceNonZero) {
 // each given an idle timeout, one after another, by a few workers (19 s with 8 clients and 2
 // process-pool workers before).
 TEST_P(ServerTest, SilentClientsAtShutdownCostOneGraceNotAnIdleTimeoutEach) {
-  const bool pool = absl::StrContains(GetParam().binary, "pool");
+  const bool pool = GetParam().kind == ModelInfo::Kind::kPool;
   ServerProcess server =
       Start(pool ? std::vector<std::string>{"--workers", "2"} : std::vector<std::string>{});
   std::vector<Fd> silent;
@@ -379,7 +374,7 @@ TEST_P(ServerTest, ClientArrivingAfterTheSignalIsRefusedOrServedNotLeftHanging) 
     EXPECT_EQ(r->status, 200);
   }
   const absl::Duration waited = absl::Now() - asked;
-  const bool one_at_a_time = GetParam().binary == "single_server";
+  const bool one_at_a_time = GetParam().kind == ModelInfo::Kind::kIterative;
   EXPECT_LT(waited, one_at_a_time ? kShutdownGraceForTests : absl::Milliseconds(300))
       << (late.valid() ? "served late" : "refused late");
   ExpectExitZero(server, absl::Seconds(3));
@@ -469,7 +464,7 @@ TEST_P(ServerTest, IdleConnectionsCloseAfter5sAndPartialRequestsGet408After10s) 
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, ServerTest, ::testing::ValuesIn(kModels), ModelName);
+INSTANTIATE_TEST_SUITE_P(AllModels, ServerTest, ::testing::ValuesIn(Models()), ModelName);
 
 }  // namespace
 }  // namespace hs::testing

@@ -205,7 +205,8 @@ TEST(CommandLine, HelpReadsLikeTheLabs) {
   EXPECT_TRUE(parsed->help);
   EXPECT_EQ(parsed->help_text,
             "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
-            "[-c {thread,thread-pool,process,process-pool,async,single}] [--workers N]\n"
+            "[-c {thread,thread-pool,process,process-pool,async,single}] [--workers N] "
+            "[--list-models]\n"
             "\n"
             "Concurrent HTTP server\n"
             "\n"
@@ -219,7 +220,8 @@ TEST(CommandLine, HelpReadsLikeTheLabs) {
             "  -c {thread,thread-pool,process,process-pool,async,single}, --concurrency "
             "{thread,thread-pool,process,process-pool,async,single}\n"
             "                        Concurrency methodology (default: thread).\n"
-            "  --workers N           workers (default: per model)\n");
+            "  --workers N           workers (default: per model)\n"
+            "  --list-models         Print the models and what each one is, and exit.\n");
   auto server = Parse({"--help"}, {.program = "single_server"}, "single_server");
   ASSERT_TRUE(server.ok());
   EXPECT_THAT(server->help_text,
