@@ -9,7 +9,9 @@ declare -A GROUP=(
   # (iproute2): tests/bench_test.sh runs the benchmark driver's quick mode.
   [test]="curl procps chromium wrk nginx-light gnuplot-nox iproute2"
   [browser]="chromium"
-  [bench]="wrk nginx-light gnuplot-nox procps iproute2"
+  # bench: nginx, lighttpd, h2o and apache2 are the reference servers make bench measures beside
+  # our models (bench/*.conf.template; the driver skips one that is missing, with a note).
+  [bench]="wrk nginx-light lighttpd h2o apache2 gnuplot-nox procps iproute2"
   [fuzz]="clang libclang-rt-dev"
   [format]="clang-format"
 )
