@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
-"""make bench: measures every concurrency model against nginx and rewrites benchmark.md + chart.
+"""make bench: measures every concurrency model beside production servers (nginx, lighttpd, h2o,
+Apache httpd prefork/worker/event) in the same run and rewrites benchmark.md + chart.
 
-    python3 bench/bench.py [--quick] [--models single,thread,...,nginx] [--runs N]
+    python3 bench/bench.py [--quick] [--models single,thread,...,nginx,h2o] [--runs N]
                            [--duration S] [--other-duration S] [--tables 1,2,...]
                            [--output PATH] [--bin DIR] [--workers N]
 
 For each model it starts bin/<model>_server on a free port serving www/, puts load on it, stops
 it with SIGINT and checks it exits 0 (a failure is reported loudly and makes the exit status 1).
+The reference servers (servers.REFERENCES) get the same treatment: each is started from its
+bench/*.conf.template, filled in into a temporary directory, in a session of its own, stopped
+with its graceful-stop signal and checked alike; a reference that is not installed is skipped
+with a note. They run in tables 1-4 and 6 (not 5: they have no --delay).
 The tables (see bench/report.py for what each one teaches):
   1  the lab's configuration: wrk -t10 -c10 -d30s -R10000 .../page.html, best of N runs
   2  maximum throughput, closed loop: keep-alive, and Connection: close
-  3  scale: 1,000 concurrent connections (10,000 for async and nginx)
+  3  scale: 1,000 concurrent connections (10,000 for the event loops: async, nginx, lighttpd, h2o)
   4  memory per idle keep-alive connection
   5  20 concurrent requests with --delay=1: wall time
   6  slow clients: one request's wait while 64 clients hold half-sent requests
 Runs of tables 1 and 2 interleave (every model once, then again) so drift hits all alike.
-Standard library only; needs wrk (or wrk2), nginx and gnuplot: scripts/install-deps.sh bench.
+Standard library only; needs wrk (or wrk2) and gnuplot, and for the references nginx, lighttpd,
+h2o and apache2: scripts/install-deps.sh bench.
 
   bench.py              this file: options, the plan of steps, progress, one function per step
   servers.py            the models; start a server on a free port, its process tree from /proc,
@@ -23,7 +29,7 @@ Standard library only; needs wrk (or wrk2), nginx and gnuplot: scripts/install-d
   probes.py             wrk runs and their output; socket probes (idle, delay, slow clients)
   report.py             benchmark.md (tables, sentences from the numbers) and benchmark.svg
   pace.lua, stats.lua   wrk scripts: the lab's fixed rate without wrk2; machine-readable results
-  nginx.conf.template   the reference server's configuration
+  *.conf.template       the reference servers' configurations: nginx, lighttpd, h2o, apache
   soak.py, soak.lua     make soak: every model for minutes under wrk (the Reliability section)
 """
 
@@ -52,10 +58,10 @@ import probes  # noqa: E402 -- after the line above
 import report  # noqa: E402
 from probes import WrkSpec  # noqa: E402
 from servers import (MODEL_BY_NAME, MODELS, CpuWindow, Model, ServerError,  # noqa: E402
-                     TreeSampler, context_switches, cpu_model, memory_gib, start_server)
+                     TreeSampler, context_switches, cpu_model, memory_gib, missing,
+                     reference_version, start_server)
 
 REPO = Path(__file__).resolve().parent.parent
-BENCH_DIR = REPO / "bench"
 WWW = REPO / "www"
 ALL_TABLES = (1, 2, 3, 4, 5, 6)
 
@@ -67,7 +73,7 @@ class Settings:
     lab: WrkSpec  # table 1
     closed_loop: WrkSpec  # table 2 (close=False; the Connection: close run copies it)
     scale: WrkSpec  # table 3, 1,000 connections
-    scale_big: int  # table 3, connections for async and nginx
+    scale_big: int  # table 3, connections for the event loops (ours and the references)
     idle_connections: int  # table 4
     idle_wait_s: float
     delay_requests: int  # table 5
@@ -202,6 +208,7 @@ class Bench:
         self.results: dict = {
             "lab": {}, "keepalive": {}, "close": {}, "scale": [], "idle": {}, "delay": {},
             "slow": {}, "problems": [], "notes": [], "server_commands": {},
+            "stops": {},  # model -> the exit status of each session: "0", "1", "signal 9", "hung"
         }
 
     # -- helpers
@@ -223,7 +230,7 @@ class Bench:
         try:
             server = start_server(model, self.bin_dir, WWW, delay=delay,
                                   workers=self.settings.workers.get(model.name),
-                                  nofile=self.nofile, template=BENCH_DIR / "nginx.conf.template")
+                                  nofile=self.nofile)
         except (ServerError, OSError) as e:
             self.problem(f"{model.name} ({what}): could not start: {e}")
             yield None
@@ -231,7 +238,8 @@ class Bench:
         try:
             server.check_page(WWW, delay or 0.0)
         except Exception as e:  # noqa: BLE001 -- any failure here means: do not measure
-            self.problem(f"{model.name} ({what}): GET /page.html failed: {e}")
+            hint = f" ({model.reference.hint})" if model.reference and model.reference.hint else ""
+            self.problem(f"{model.name} ({what}): GET /page.html failed: {e}{hint}")
             self._stop(server, what)
             yield None
             return
@@ -244,6 +252,8 @@ class Bench:
 
     def _stop(self, server, what: str) -> None:
         trouble = server.stop()
+        self.results["stops"].setdefault(server.model.name, []).append(
+            server.exit_status if not trouble else f"{server.exit_status} ({trouble})")
         if trouble:
             tail = " | ".join(list(server.stderr_tail)[-3:])
             self.problem(f"{server.model.binary} ({what}) {trouble}"
@@ -387,9 +397,13 @@ class Bench:
         # Seconds, measured in a full run on the 2-core machine (estimate 20:00, took 19:56).
         session = 0.4  # start, check, stop
         per_wrk = 0.1  # wrk's start-up beyond -d
+
+        def start_stop(m: Model) -> float:  # Apache's graceful stop takes a second more
+            return session + (m.reference.stop_s if m.reference else 0.0)
+
         steps: list[tuple[str, float, Callable[[], None]]] = []
         if tables & {1, 2}:
-            per_round = session
+            per_round = 0.0
             if 1 in tables:
                 per_round += s.lab.duration + per_wrk
             if 2 in tables:
@@ -398,33 +412,41 @@ class Bench:
                 for m in self.models:
                     what = " + ".join(x for x, t in (("lab config", 1), ("closed loop", 2))
                                       if t in tables)
-                    steps.append((f"{what} · {m.name} · run {run}/{s.runs}", per_round,
+                    steps.append((f"{what} · {m.name} · run {run}/{s.runs}",
+                                  start_stop(m) + per_round,
                                   lambda m=m, run=run: self.step_round(m, run, tables)))
         if 3 in tables:
             for m in self.models:
                 sizes = [s.scale.connections]
-                if m.name in ("async", "nginx") and s.scale_big > s.scale.connections:
-                    if self.nofile >= s.scale_big + 200:
-                        sizes.append(s.scale_big)
-                    else:
+                if m.event_loop and s.scale_big > s.scale.connections:
+                    ref = m.reference
+                    cap = ref.max_connections(self.nofile) if ref and ref.max_connections else None
+                    if self.nofile < s.scale_big + 200:
                         self.results["notes"].append(
                             f"Table 3: {s.scale_big:,} connections skipped for {m.name}: needs "
                             f"ulimit -n >= {s.scale_big + 200} (the hard limit is {self.nofile})")
+                    elif cap is not None and cap < s.scale_big:
+                        self.results["notes"].append(
+                            f"Table 3: {s.scale_big:,} connections skipped for {m.name}: with "
+                            f"ulimit -n {self.nofile} its configuration allows {cap:,} "
+                            f"connections (bench/{ref.template})")
+                    else:
+                        sizes.append(s.scale_big)
                 for n in sizes:
                     steps.append((f"scale · {m.name} · {n:,} connections",
-                                  session + s.scale.duration + per_wrk + n / 10000,
+                                  start_stop(m) + s.scale.duration + per_wrk + n / 10000,
                                   lambda m=m, n=n: self.step_scale(m, n)))
         if 4 in tables:
             for m in self.models:
                 # A pool cannot answer them all, so it takes the whole wait.
                 wait = s.idle_wait_s if m.one_at_a_time and m.name != "single" else (
                     0.5 + s.idle_connections / 500)
-                steps.append((f"idle connections · {m.name}", session + wait,
+                steps.append((f"idle connections · {m.name}", start_stop(m) + wait,
                               lambda m=m: self.step_idle(m)))
         if 5 in tables:
             for m in self.models:
-                if m.name == "nginx":
-                    continue  # nginx has no --delay
+                if m.reference:
+                    continue  # the references have no --delay
                 guess = s.delay_requests * s.delay_s if m.name == "single" else (
                     s.delay_requests * s.delay_s / 4 if m.one_at_a_time else s.delay_s)
                 steps.append((f"--delay={s.delay_s:g} · {m.name}", session + guess,
@@ -432,7 +454,7 @@ class Bench:
         if 6 in tables:
             for m in self.models:
                 guess = 0.5 + (s.slow_limit_s if m.one_at_a_time else 0.1)
-                steps.append((f"slow clients · {m.name}", session + guess,
+                steps.append((f"slow clients · {m.name}", start_stop(m) + guess,
                               lambda m=m: self.step_slow(m)))
         return steps
 
@@ -469,7 +491,7 @@ def first_line(command: list[str]) -> str:
     return text.splitlines()[0] if text else "unknown"
 
 
-def describe_machine(compiler: str) -> dict:
+def describe_machine(compiler: str, models: list[Model]) -> dict:
     cxx = compiler.split()[0] if compiler else "g++"
     wrk2 = probes.wrk2_binary()
     return {
@@ -481,7 +503,7 @@ def describe_machine(compiler: str) -> dict:
         "flags": " ".join(compiler.split()[1:]) if compiler else "-O2 -g (Makefile default)",
         "wrk": first_line([wrk2, "--version"]) if wrk2 else first_line(["wrk", "-v"]),
         "wrk2": bool(wrk2),
-        "nginx": first_line(["nginx", "-v"]),
+        "references": {m.name: reference_version(m) for m in models if m.reference},
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "loadavg": os.getloadavg()[0],
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
@@ -522,7 +544,8 @@ def parse_workers(text: str) -> dict:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Benchmark every concurrency model against nginx; writes benchmark.md.",
+        description="Benchmark every concurrency model beside production servers (nginx, "
+        "lighttpd, h2o, Apache httpd); writes benchmark.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Models: " + ", ".join(m.name for m in MODELS) + ". Tables: 1 lab config, "
         "2 closed loop, 3 scale, 4 idle memory, 5 delay, 6 slow clients.")
@@ -530,7 +553,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
                    help="a few seconds per run, 1 run (also BENCH_QUICK=1)")
     p.add_argument("--models", default=",".join(m.name for m in MODELS),
-                   help="comma-separated models to run (default: all that are built, and nginx)")
+                   help="comma-separated models to run (default: all that are built, and every "
+                   "reference server that is installed)")
     p.add_argument("--tables", default=",".join(map(str, ALL_TABLES)),
                    help="comma-separated tables to measure (default: all)")
     p.add_argument("--runs", type=int, help="runs of tables 1-2 per model (default 3; quick 1)")
@@ -588,12 +612,9 @@ def main(argv: list[str]) -> int:
     for m in MODELS:  # keep the canonical order whatever order --models gives
         if m.name not in {n.strip() for n in args.models.split(",")}:
             continue
-        if m.name == "nginx":
-            if shutil.which("nginx") is None:
-                skipped[m.name] = "nginx is not installed (scripts/install-deps.sh bench)"
-                continue
-        elif not os.access(bin_dir / m.binary, os.X_OK):
-            skipped[m.name] = f"{bin_dir.name}/{m.binary} is not built"
+        why = missing(m, bin_dir)
+        if why:
+            skipped[m.name] = why
             continue
         models.append(m)
     if shutil.which("wrk") is None:  # wrk2, when present, only runs the lab's fixed rate
@@ -603,7 +624,7 @@ def main(argv: list[str]) -> int:
         print("bench: nothing to measure: " + "; ".join(skipped.values()), file=sys.stderr)
         return 2
 
-    machine = describe_machine(args.compiler)
+    machine = describe_machine(args.compiler, models)
     print(f"bench: {', '.join(m.name for m in models)}"
           + (f" (skipped: {'; '.join(f'{k}: {v}' for k, v in skipped.items())})" if skipped else "")
           + f" -> {output}", file=sys.stderr)

@@ -2,7 +2,11 @@
 bench.py --save-json, so `bench.py --from-json` can rewrite the report without measuring).
 
 The sentences under each table are computed from the numbers (who is fastest, by how much);
-the explanations beside them are fixed text about the mechanism each model pays for."""
+the explanations beside them are fixed text about the mechanism each model pays for.
+
+"Ours" are the registered models (servers.MODELS minus the references); the reference servers
+(servers.REFERENCES: nginx, lighttpd, h2o, Apache prefork/worker/event) are listed after them,
+and every table that divides by nginx also divides by the best reference measured in it."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from servers import MODEL_BY_NAME
+from servers import MODEL_BY_NAME, REFERENCES, is_ours, is_reference
 
 
 # ----------------------------------------------------------------------------------------------
@@ -39,6 +43,8 @@ def fmt_rps(rps: float | None) -> str:
 def fmt_ratio(x: float | None) -> str:
     if x is None:
         return "–"
+    if 0 < x < 0.01:
+        return f"{x:.1g}×"
     return f"{x:.2f}×" if x < 10 else f"{x:.0f}×"
 
 
@@ -86,6 +92,17 @@ def join_names(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def ordered(models: list[str]) -> list[str]:
+    """Ours first, then the references, each in the order given."""
+    return ([m for m in models if not is_reference(m)]
+            + [m for m in models if is_reference(m)])
+
+
+def number_word(n: int) -> str:
+    words = "zero one two three four five six seven eight nine ten".split()
+    return words[n] if 0 <= n < len(words) else str(n)
+
+
 # ----------------------------------------------------------------------------------------------
 # Choosing the run to report
 
@@ -116,6 +133,70 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+def best_reference(facts: dict, rate: float | None = None) -> str | None:
+    """The best reference among `facts` (model -> its best run, or a table 3 row): the most
+    requests per second, within 1 % a tie won by the lower p99 -- the same rule as best().
+    At a fixed `rate` (table 1): the lowest p99 of those that kept up (97 % of the rate) and
+    left no connection unanswered."""
+    refs = {m: r for m, r in facts.items()
+            if is_reference(m) and r and r.get("requests", 1) and r.get("rps")}
+    if not refs:
+        return None
+    if rate:
+        kept = [m for m, r in refs.items() if r["rps"] >= 0.97 * rate
+                and r.get("p99_ms") is not None and not r.get("stalled")]
+        if kept:
+            return min(kept, key=lambda m: refs[m]["p99_ms"])
+    top = max(r["rps"] for r in refs.values())
+    close = [m for m, r in refs.items() if r["rps"] >= 0.99 * top]
+    return min(close, key=lambda m: (refs[m]["p99_ms"] if refs[m].get("p99_ms") is not None
+                                     else math.inf))
+
+
+def divided(facts: dict, m: str, by: str | None, key: str = "rps") -> str:
+    """facts[m][key] ÷ facts[by][key] as a cell; "–" for `by` itself or when either is missing."""
+    if by is None or m == by or by not in facts or m not in facts:
+        return "–"
+    return fmt_ratio(ratio(facts[m].get(key), facts[by].get(key)))
+
+
+def best_header(what: str, ref: str | None) -> str:
+    return f"{what} ÷ best reference" + (f" ({name(ref)})" if ref else "")
+
+
+def counterparts_sentence(facts: dict, key: str = "rps") -> str:
+    """Each of our models against its production counterparts (servers.Reference.counterpart_of):
+    the pools against Apache's MPMs, async_server against the event-loop servers."""
+    parts = []
+    for m in facts:
+        if not is_ours(m) or facts[m].get(key) is None:
+            continue
+        refs = [r for r in facts if is_reference(r) and facts[r].get(key) is not None
+                and m in MODEL_BY_NAME[r].reference.counterpart_of]
+        if refs:
+            parts.append(f"{name(m)} " + join_names(
+                [f"{fmt_ratio(ratio(facts[m][key], facts[r][key]))} {name(r)}'s" for r in refs]))
+    if not parts:
+        return ""
+    what = ("p99 ÷ the production counterparts' p99 (less is better)" if key == "p99_ms"
+            else "Requests per second ÷ the production counterparts'")
+    return f"{what}: " + "; ".join(parts) + "."
+
+
+def references_sentence(facts: dict, key: str = "rps") -> str:
+    """The references measured in this table, best first."""
+    refs = [m for m in facts if is_reference(m) and facts[m].get(key) is not None]
+    if not refs:
+        return ""
+    if key == "p99_ms":
+        refs.sort(key=lambda m: facts[m][key])
+        return "References' p99, lowest first: " + ", ".join(
+            f"{name(m)} {fmt_ms(facts[m][key])}" for m in refs) + "."
+    refs.sort(key=lambda m: -facts[m][key])
+    return "References, fastest first: " + ", ".join(
+        f"{name(m)} {facts[m][key]:,.0f}" for m in refs) + " req/s."
+
+
 def memory_per_connection(idle: dict) -> tuple[float | None, float | None]:
     """RSS and PSS bytes per idle connection held open: (with - at rest) / held. None when too
     few were held (a pool's handful) to see through the noise of the heap, or PSS not read."""
@@ -143,6 +224,34 @@ def machine_tag(d: dict) -> str:
             f"{compiler} `{flags}`, {m['date']}.*")
 
 
+def reference_versions(d: dict) -> str:
+    """"nginx/1.22.1 (`nginx`), ... Apache/2.4.62 (Debian) (`apache-prefork`, ...)"."""
+    versions = d["machine"].get("references")
+    if versions is None:  # saved before there were several references
+        versions = {"nginx": d["machine"]["nginx"]} if "nginx" in d["models"] else {}
+    grouped: dict[str, list[str]] = {}
+    for model, version in versions.items():
+        grouped.setdefault(version, []).append(name(model))
+    return "; ".join(f"{v} ({', '.join(ms)})" for v, ms in grouped.items())
+
+
+def section_references(d: dict) -> str:
+    """The summary's list of the reference servers: what each mirrors, where its config is."""
+    measured = [m for m in d["models"] if is_reference(m)]
+    if not measured:
+        return ""
+    lines = ["**Reference servers** — production software measured in the same run, interleaved "
+             "with ours, each from a configuration of ours (`÷ nginx` and `÷ best reference` "
+             "columns):", ""]
+    for m in measured:
+        ref = MODEL_BY_NAME[m].reference
+        mirrors = [name(o) for o in ref.counterpart_of if o in d["models"]]
+        lines.append(f"- {name(m)}: {MODEL_BY_NAME[m].what.removeprefix('reference: ')}"
+                     + (f" — counterpart of {join_names(mirrors)}" if mirrors else "")
+                     + f"; [`bench/{ref.template}`](bench/{ref.template}).")
+    return "\n".join(lines)
+
+
 def section_machine(d: dict) -> str:
     m = d["machine"]
     mem = f", {m['memory_gib']:.0f} GiB RAM" if m.get("memory_gib") else ""
@@ -151,7 +260,8 @@ def section_machine(d: dict) -> str:
         f"wrk runs on the same {m['cores']} cores as the server, so every model shares the CPU "
         "with the load generator (a real deployment would not).",
         f"- **Build:** {m['compiler']}, `{m['flags']}` (`make all`); revision {m['revision']}.",
-        f"- **Load:** {m['wrk']}; reference {m['nginx']}.",
+        f"- **Load:** {m['wrk']}."
+        + (f" **References:** {reference_versions(d)}." if reference_versions(d) else ""),
         f"- **Date:** {m['date']}; load average at the start {m['loadavg']:.2f}; "
         f"`ulimit -n` {m['nofile']:,} for wrk and the servers.",
     ]
@@ -192,18 +302,19 @@ def section_method(d: dict) -> str:
         "schedule wanted it sent), so a server that stalls looks better here than under wrk2.")
     runs = s["runs"]
     commands = d.get("server_commands", {})
-    started = "; ".join(f"`{c}`" for m, c in commands.items() if m != "nginx")
+    started = "; ".join(f"`{c}`" for m, c in commands.items() if not is_reference(m))
     lines = [
         f"- {pacing}",
         (f"- Servers ran as {started}" + (" — the pools and `async_server` with their default "
          "`--workers`" if "--workers" not in started and commands.keys() & {
-             "thread-pool", "process-pool", "async"} else "") + ". nginx ran with "
-         "[`bench/nginx.conf.template`](bench/nginx.conf.template): 1 worker process, "
-         "`access_log off`, `sendfile on`, the same 5 s keep-alive timeout, the same `www/`.")
+             "thread-pool", "process-pool", "async"} else "") + ".")
         if started else "",
-        f"- Every server is started fresh on a free port (`-p 0`) serving `www/`, checked with one "
-        "`GET /page.html`, measured, stopped with SIGINT (nginx: SIGQUIT) and checked to exit "
-        "with status 0 and leave no process behind.",
+        section_reference_commands(d),
+        f"- Every server is started fresh on a free port (ours with `-p 0`) serving `www/`, "
+        "checked with one `GET /page.html`, measured, stopped with its graceful stop — "
+        f"{stop_signals(d)} — and checked to exit with status 0 and leave no process of its "
+        "group behind.",
+        stops_line(d),
         (f"- Tables 1 and 2 run {runs} times per model, interleaved (every model once, then "
          "again), so drift of the machine hits all models alike. " if runs > 1 else
          "- Tables 1 and 2 ran once per model. ") +
@@ -227,24 +338,71 @@ def section_method(d: dict) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def section_reference_commands(d: dict) -> str:
+    """How each reference was configured, started and stopped."""
+    measured = [m for m in d["models"] if is_reference(m)]
+    if not measured:
+        return ""
+    commands = d.get("server_commands", {})
+    lines = ["- The reference servers ran from their templates in `bench/`, filled in (port, "
+             "`www/`, descriptor limit) into a temporary directory, TMP, that also holds their pid "
+             "file and error log (nothing read from `/etc` or written to `/var`), each in the "
+             "foreground in a session of its own (a stopping Apache signals its whole process "
+             "group), serving the same `www/`:"]
+    for m in measured:
+        ref = MODEL_BY_NAME[m].reference
+        shown = commands.get(m)
+        lines.append(f"  - {name(m)}: " + (f"`{shown}` from " if shown else "")
+                     + f"[`bench/{ref.template}`](bench/{ref.template})"
+                     + "".join(f" with {k.lower()} `{v}`" for k, v in ref.fill)
+                     + f": {ref.settings}.")
+    return "\n".join(lines)
+
+
+def stop_signals(d: dict) -> str:
+    """"SIGINT for ours; SIGQUIT for `nginx`, ... SIGWINCH (graceful-stop) for Apache"."""
+    by_signal: dict[str, list[str]] = {}
+    for m in d["models"]:
+        if is_reference(m):
+            by_signal.setdefault(MODEL_BY_NAME[m].stop_signal.name, []).append(name(m))
+    return "; ".join(["SIGINT for ours"] + [f"{sig} for {join_names(ms)}"
+                                            for sig, ms in by_signal.items()])
+
+
+def stops_line(d: dict) -> str:
+    """What every stop of this run ended with."""
+    stops = d.get("stops")
+    if not stops:
+        return ""
+    total = sum(len(v) for v in stops.values())
+    bad = {m: [s for s in v if s != "0"] for m, v in stops.items()}
+    bad = {m: v for m, v in bad.items() if v}
+    counts = ", ".join(f"{name(m)} {len(v)}" for m, v in stops.items())
+    if not bad:
+        return (f"- **Stops in this run:** all {total} server sessions exited with status 0 and "
+                f"left no process behind ({counts}).")
+    return (f"- **Stops in this run:** {total} server sessions ({counts}); not clean: "
+            + "; ".join(f"{name(m)}: {', '.join(v)}" for m, v in bad.items()) + ".")
+
+
 def section_lab(d: dict) -> str:
     s, lab = d["settings"], d["lab"]
     rate = s["lab"]["rate"]
-    models = [m for m in d["models"] if lab.get(m)]
-    nginx = best(lab.get("nginx", []))
-    rows, facts = [], {}
+    models = ordered([m for m in d["models"] if lab.get(m)])
+    facts = {m: b for m in models if (b := best(lab[m])) is not None}
+    top_ref = best_reference(facts, rate)
+    rows = []
     for m in models:
-        b = best(lab[m])
+        b = facts.get(m)
         if b is None:
-            rows.append([name(m), "failed"] + ["–"] * 9)
+            rows.append([name(m), "failed"] + ["–"] * 11)
             continue
-        facts[m] = b
         rows.append([
             name(m), fmt_rps(b["rps"]), fmt_rps(median_of(lab[m], "rps")), fmt_ms(b["p50_ms"]),
             fmt_ms(b["p99_ms"]), fmt_ms(b["max_ms"]), fmt_num(b["error_count"]),
             fmt_num(b.get("stalled")), fmt_num(b["cpu_us_per_request"], 1),
-            fmt_ratio(ratio(b["rps"], nginx["rps"])) if nginx and m != "nginx" else "–",
-            fmt_ratio(ratio(b["p99_ms"], nginx["p99_ms"])) if nginx and m != "nginx" else "–",
+            divided(facts, m, "nginx"), divided(facts, m, top_ref),
+            divided(facts, m, "nginx", "p99_ms"), divided(facts, m, top_ref, "p99_ms"),
         ])
     out = [
         "## 1. The lab's configuration",
@@ -256,14 +414,15 @@ def section_lab(d: dict) -> str:
         machine_tag(d),
         "",
         table(["model", "req/s best", "req/s median", "p50", "p99", "max", "errors",
-               "stalled connections", "server CPU µs / request", "req/s ÷ nginx", "p99 ÷ nginx"],
+               "stalled connections", "server CPU µs / request", "req/s ÷ nginx",
+               best_header("req/s", top_ref), "p99 ÷ nginx", best_header("p99", top_ref)],
               rows),
         "",
     ]
     said = []
     kept = [m for m, b in facts.items() if b["rps"] >= 0.97 * rate]
     behind = [m for m, b in facts.items() if b["rps"] < 0.97 * rate]
-    ours = [m for m in facts if m != "nginx"]
+    ours = [m for m in facts if is_ours(m)]
     if kept and not behind:
         said.append(f"Every server kept up with the fixed {rate:,} req/s, so at this load the "
                     "table is about latency and cost, not speed.")
@@ -282,8 +441,11 @@ def section_lab(d: dict) -> str:
                     f"{fmt_ms(facts[lo]['p99_ms'])}; highest: {name(hi)} at "
                     f"{fmt_ms(facts[hi]['p99_ms'])} "
                     f"({facts[hi]['p99_ms'] / facts[lo]['p99_ms']:.1f}× more).")
-    if nginx and nginx.get("p99_ms") is not None:
-        said.append(f"nginx: p99 {fmt_ms(nginx['p99_ms'])}.")
+    said.append(references_sentence(facts, "p99_ms"))
+    if top_ref:
+        said.append(f"Best reference here (the ÷ best reference columns): {name(top_ref)}, "
+                    "the lowest p99 of those that kept up.")
+    said.append(counterparts_sentence(facts, "p99_ms"))
     with_cpu = [m for m in facts if facts[m].get("cpu_us_per_request") is not None]
     if len(with_cpu) >= 2:
         lo = min(with_cpu, key=lambda m: facts[m]["cpu_us_per_request"])
@@ -295,15 +457,17 @@ def section_lab(d: dict) -> str:
         said.append("Errors in the best run: " + ", ".join(
             f"{name(m)} {facts[m]['error_count']:,}" for m in erred) + ".")
     said += stalled_sentences(facts, s["lab"]["connections"])
-    out.append(" ".join(said))
+    out.append(" ".join(x for x in said if x))
     out += ["", (
         "*Why:* 10 connections at a fixed rate is a light load for a server that serves all of "
         "them, so the fixed rate hides how fast it could go (table 2 shows that) and exposes what "
         "each request costs. `single_server` answers one request per connection and closes it, "
         "so every request it serves also pays a TCP handshake and a new accept. The blocking "
         "models hand each request from the thread that accepted it to another thread or process "
-        "(a wake-up and a context switch); the event loop and nginx serve it in the thread that "
-        "saw it arrive.")]
+        "(a wake-up and a context switch); the event loops (ours, nginx, lighttpd, h2o) serve it "
+        "in the thread that saw it arrive. Apache's worker and event MPMs hand each connection "
+        "from a listener thread to a worker thread, as the thread pool does; prefork's processes "
+        "each accept and serve their own, as a process pool's do.")]
     return "\n".join(out)
 
 
@@ -318,35 +482,53 @@ def stalled_sentences(facts: dict, connections: int) -> list[str]:
             "the connections that were served)."]
 
 
-def closed_loop_rows(d: dict, key: str, own_keepalive: bool) -> tuple[list[list[str]], dict]:
+def closed_loop_rows(d: dict, key: str, own_keepalive: bool) -> tuple[list[str], list[list[str]],
+                                                                     dict]:
+    """Table 2a or 2b: its header, its rows (ours, then the references) and model -> best run."""
     runs = d[key]
-    nginx = best(runs.get("nginx", []))
-    rows, facts = [], {}
-    for m in [m for m in d["models"] if runs.get(m)]:
-        b = best(runs[m])
+    models = ordered([m for m in d["models"] if runs.get(m)])
+    facts = {m: b for m in models if (b := best(runs[m])) is not None}
+    top_ref = best_reference(facts)
+    header = ["model", "req/s best", "req/s median", "p50", "p99", "errors",
+              "stalled connections", "server CPU µs / request", "ctx switches / request",
+              "req/s ÷ nginx", best_header("req/s", top_ref)]
+    if own_keepalive:
+        header.append("÷ own keep-alive")
+    rows = []
+    for m in models:
+        b = facts.get(m)
         if b is None:
-            rows.append([name(m), "failed"] + ["–"] * (9 + own_keepalive))
+            rows.append([name(m), "failed"] + ["–"] * (len(header) - 2))
             continue
-        facts[m] = b
         row = [name(m), fmt_rps(b["rps"]), fmt_rps(median_of(runs[m], "rps")), fmt_ms(b["p50_ms"]),
                fmt_ms(b["p99_ms"]), fmt_num(b["error_count"]), fmt_num(b.get("stalled")),
                fmt_num(b["cpu_us_per_request"], 1),
                fmt_num(b["ctxt_per_request"], 1),
-               fmt_ratio(ratio(b["rps"], nginx["rps"])) if nginx and m != "nginx" else "–"]
+               divided(facts, m, "nginx"), divided(facts, m, top_ref)]
         if own_keepalive:
             ka = best(d["keepalive"].get(m, []))
             row.append(fmt_ratio(ratio(b["rps"], ka["rps"] if ka else None)))
         rows.append(row)
-    return rows, facts
+    return header, rows, facts
+
+
+def against_references(top: str, facts: dict) -> str:
+    """", 1.17× nginx's 66,400 and 0.80× the best reference's (`h2o`, 97,000)" for ours[top]."""
+    parts = []
+    if "nginx" in facts:
+        parts.append(f"{fmt_ratio(ratio(facts[top]['rps'], facts['nginx']['rps']))} nginx's "
+                     f"{facts['nginx']['rps']:,.0f}")
+    ref = best_reference(facts)
+    if ref and ref != "nginx":
+        parts.append(f"{fmt_ratio(ratio(facts[top]['rps'], facts[ref]['rps']))} the best "
+                     f"reference's ({name(ref)}, {facts[ref]['rps']:,.0f})")
+    return ", " + join_names(parts) if parts else ""
 
 
 def section_closed_loop(d: dict) -> str:
     s = d["settings"]
-    header = ["model", "req/s best", "req/s median", "p50", "p99", "errors",
-              "stalled connections", "server CPU µs / request", "ctx switches / request",
-              "req/s ÷ nginx"]
-    ka_rows, ka = closed_loop_rows(d, "keepalive", False)
-    cl_rows, cl = closed_loop_rows(d, "close", True)
+    ka_header, ka_rows, ka = closed_loop_rows(d, "keepalive", False)
+    cl_header, cl_rows, cl = closed_loop_rows(d, "close", True)
     out = [
         "## 2. Maximum throughput (closed loop)",
         "",
@@ -358,39 +540,42 @@ def section_closed_loop(d: dict) -> str:
         "",
         f"**2a. Keep-alive** — `{d['commands']['keepalive']}`",
         "",
-        table(header, ka_rows),
+        table(ka_header, ka_rows),
         "",
     ]
     said = []
-    ours = {m: b for m, b in ka.items() if m != "nginx"}
+    ours = {m: b for m, b in ka.items() if is_ours(m)}
     if ours:
         top = max(ours, key=lambda m: ours[m]["rps"])
         said.append(f"{'Fastest of ours' if len(ours) > 1 else name(top)} with keep-alive: "
                     f"{name(top) + ', ' if len(ours) > 1 else ''}{ours[top]['rps']:,.0f} req/s"
-                    + (f", {fmt_ratio(ratio(ours[top]['rps'], ka['nginx']['rps']))} nginx's "
-                       f"{ka['nginx']['rps']:,.0f}" if "nginx" in ka else "") + ".")
+                    + against_references(top, ka) + ".")
         if len(ours) >= 2:
             low = min(ours, key=lambda m: ours[m]["rps"])
             said.append(f"Slowest: {name(low)}, {ours[low]['rps']:,.0f} req/s.")
     if "single" in ka:
         said.append("`single_server` closes every connection after one answer, so its keep-alive "
                     "run is really a new-connection run.")
+    said.append(references_sentence(ka))
+    said.append(counterparts_sentence(ka))
     said += stalled_sentences(ka, s["closed_loop"]["connections"])
-    out += [" ".join(said), ""]
+    out += [" ".join(x for x in said if x), ""]
     out += [
         f"**2b. `Connection: close`** — `{d['commands']['close']}`  ",
         "(a new TCP connection for every request: this is where creating a thread or a process "
         "per connection is paid in full)",
         "",
-        table(header + ["÷ own keep-alive"], cl_rows),
+        table(cl_header, cl_rows),
         "",
     ]
     said = []
-    ours = {m: b for m, b in cl.items() if m != "nginx"}
+    ours = {m: b for m, b in cl.items() if is_ours(m)}
     if len(ours) > 1:
         top = max(ours, key=lambda m: ours[m]["rps"])
         said.append(f"Fastest of ours with a connection per request: {name(top)}, "
-                    f"{ours[top]['rps']:,.0f} req/s.")
+                    f"{ours[top]['rps']:,.0f} req/s" + against_references(top, cl) + ".")
+    said.append(references_sentence(cl))
+    said.append(counterparts_sentence(cl))
     drops = []
     for m, b in cl.items():
         k = best(d["keepalive"].get(m, []))
@@ -409,7 +594,7 @@ def section_closed_loop(d: dict) -> str:
                          "server CPU per request")
         said[-1] += "."
     said += stalled_sentences(cl, s["closed_loop"]["connections"])
-    out.append(" ".join(said))
+    out.append(" ".join(x for x in said if x))
     out += ["", (
         "*Why:* with keep-alive the per-connection cost is paid once and the loop is "
         "recv → parse → sendfile, the same code in every model; what differs is how many threads "
@@ -417,7 +602,7 @@ def section_closed_loop(d: dict) -> str:
         "every request also pays the TCP handshake and teardown, plus the model's own price per "
         "connection: `clone()` of a thread for `thread_server`, `fork()` (copying the page "
         "tables, then tearing the process down and reaping it) for `process_server`, nothing for "
-        "the pools, the event loop and nginx, whose workers already exist.")]
+        "the pools, the event loops and the reference servers, whose workers already exist.")]
     return "\n".join(out)
 
 
@@ -426,19 +611,24 @@ def section_scale(d: dict) -> str:
     rows_data = [r for r in d["scale"]]
     if not rows_data:
         return ""
-    order = {m: i for i, m in enumerate(d["models"])}
+    order = {m: i for i, m in enumerate(ordered(d["models"]))}
     rows_data.sort(key=lambda r: (r["connections"], order.get(r["model"], 99)))
-    nginx_at = {r["connections"]: r for r in rows_data if r["model"] == "nginx" and r["requests"]}
+    at = {}  # connections -> model -> row
+    for r in rows_data:
+        if r["requests"]:
+            at.setdefault(r["connections"], {})[r["model"]] = r
+    top_ref = {n: best_reference(rs) for n, rs in at.items()}
     rows = []
     for r in rows_data:
-        ng = nginx_at.get(r["connections"])
+        n = r["connections"]
         rows.append([
             name(r["model"]), f"{r['connections']:,}", fmt_rps(r["rps"] if r["requests"] else None),
             fmt_ms(r["p99_ms"]), fmt_num(r["error_count"]), fmt_num(r["errors"].get("timeout")),
             fmt_num(r.get("stalled")),
             fmt_mib(r.get("rest_rss")), fmt_mib(r.get("rss")), fmt_num(r.get("threads")),
             fmt_num(r.get("processes")),
-            fmt_ratio(ratio(r["rps"], ng["rps"])) if ng and r["model"] != "nginx" else "–",
+            divided(at.get(n, {}), r["model"], "nginx"),
+            divided(at.get(n, {}), r["model"], top_ref.get(n)),
         ])
     base = s["scale"]["connections"]
     bigger = [name(r["model"]) for r in rows_data if r["connections"] != base]  # those that scale
@@ -453,13 +643,13 @@ def section_scale(d: dict) -> str:
         "",
         table(["model", "connections", "req/s", "p99", "errors", "of which timeouts",
                "stalled connections",
-               "RSS at rest", "peak RSS", "peak threads", "peak processes", "req/s ÷ nginx"],
-              rows),
+               "RSS at rest", "peak RSS", "peak threads", "peak processes", "req/s ÷ nginx",
+               "req/s ÷ best reference"], rows),
         "",
     ]
     said = []
     at_base = {r["model"]: r for r in rows_data if r["connections"] == base and r["requests"]}
-    ours = {m: r for m, r in at_base.items() if m != "nginx"}
+    ours = {m: r for m, r in at_base.items() if is_ours(m)}
     if len(ours) > 1:
         top = max(ours, key=lambda m: ours[m]["rps"])
         said.append(f"At {base:,} connections {name(top)} served the most: "
@@ -470,16 +660,36 @@ def section_scale(d: dict) -> str:
             unit = "threads" if m == "thread" else "processes"
             count = r["threads"] if m == "thread" else r["processes"]
             said.append(f"{name(m)} peaked at {count:,} {unit} and {fmt_mib(r['rss'])} RSS.")
-    for m in ("async", "nginx"):
+    tops = {n: ref for n, ref in sorted(top_ref.items()) if ref}
+    if len(set(tops.values())) == 1:
+        said.append(f"Best reference (the ÷ best reference column): "
+                    f"{name(next(iter(tops.values())))} at every size.")
+    elif tops:
+        said.append("Best reference (the ÷ best reference column): " + join_names(
+            [f"at {n:,} connections {name(ref)}" for n, ref in tops.items()]) + ".")
+    said.append(counterparts_sentence(at_base))
+    peaks = []
+    for m in ["async"] + [m for m in d["models"] if is_reference(m)]:
         r = at_base.get(m)
         if r and r.get("threads"):
-            said.append(f"{name(m)}: {r['threads']} thread{'s' if r['threads'] != 1 else ''} in "
-                        f"{r['processes']} process{'es' if r['processes'] != 1 else ''}, "
-                        f"{fmt_mib(r['rss'])} RSS.")
+            peaks.append(f"{name(m)} {r['threads']:,} thread{'s' if r['threads'] != 1 else ''} "
+                         f"in {r['processes']:,} process{'es' if r['processes'] != 1 else ''}, "
+                         f"{fmt_mib(r['rss'])}")
+    if peaks:
+        said.append(f"Peak size at {base:,} connections: " + "; ".join(peaks) + " RSS.")
     timeouts = [m for m, r in at_base.items() if r["errors"].get("timeout")]
     if timeouts:
         said.append(f"Timeouts (answers that took over 2 s) at {base:,}: " + ", ".join(
             f"{name(m)} {at_base[m]['errors']['timeout']:,}" for m in timeouts) + ".")
+    others = {m: {k: v for k, v in r["errors"].items() if v and k != "timeout"}
+              for m, r in at_base.items()}
+    others = {m: e for m, e in others.items() if e}
+    if others:
+        said.append(f"Other errors at {base:,}: " + "; ".join(
+            f"{name(m)} " + ", ".join(f"{v:,} {k}" for k, v in e.items())
+            for m, e in others.items()) + "."
+            + (" A read error is a connection closed or reset while wrk waited for its answer."
+               if any("read" in e for e in others.values()) else ""))
     stalled = [m for m, r in at_base.items() if r.get("stalled")]
     if stalled:
         said.append(f"Connections left waiting with no answer at {base:,}: "
@@ -491,15 +701,20 @@ def section_scale(d: dict) -> str:
             said.append(f"{name(r['model'])} at {r['connections']:,} connections: "
                         f"{r['rps']:,.0f} req/s, p99 {fmt_ms(r['p99_ms'])}, "
                         f"{r['error_count']:,} errors.")
-    out.append(" ".join(said))
+    out.append(" ".join(x for x in said if x))
     out += ["", (
         "*Why:* a thread or a process per connection means 1,000 schedulable tasks, each with "
         "its own stack and kernel bookkeeping, that the scheduler switches between on 2 cores. "
         "A pool serves only as many connections at once as it has workers; while others wait, "
         "each answer closes its connection so the workers rotate through the clients, which "
         "then pay a new connection per request (a stall would show in the *stalled* column). "
+        "Apache's MPMs run with their compiled-in sizes, what a user gets without tuning: prefork "
+        "at most 256 processes, worker and event 16 processes of 25 threads (400 at once), so "
+        "past that its connections wait like a pool's; and they start small (prefork 5 "
+        "processes, worker and event 3 of 25 threads) and fork more at most once a second, "
+        "doubling each time up to 32, so a short run catches them growing. "
         "An event loop holds each connection as a small state object in one thread, which is how "
-        "`async_server` and nginx can go to 10,000.")]
+        "`async_server`, nginx, lighttpd and h2o can go to 10,000.")]
     return "\n".join(out)
 
 
@@ -665,7 +880,7 @@ def section_slow(d: dict) -> str:
 def section_glance(d: dict) -> str:
     rows = []
     rate = d["settings"]["lab"]["rate"]
-    for m in d["models"]:
+    for m in ordered(d["models"]):
         lab = best(d["lab"].get(m, []))
         ka = best(d["keepalive"].get(m, []))
         cl = best(d["close"].get(m, []))
@@ -704,7 +919,7 @@ def chart(d: dict, svg: Path) -> str | None:
     """Draws benchmark.svg with gnuplot. Returns a reason when it could not."""
     if shutil.which("gnuplot") is None:
         return "gnuplot is not installed (scripts/install-deps.sh bench)"
-    models = d["models"]
+    models = ordered(d["models"])
     lines, starred = [], False
     for m in models:
         lab, ka, cl = (best(d[k].get(m, [])) for k in ("lab", "keepalive", "close"))
@@ -716,24 +931,39 @@ def chart(d: dict, svg: Path) -> str | None:
                      f'{value(lab, "p99_ms")} {value(ka, "p99_ms")}')
     if all(line.split()[1:] == ["-"] * 5 for line in lines):
         return "no throughput numbers to draw"
-    nginx_ka = best(d["keepalive"].get("nginx", []))
-    nginx_lab = best(d["lab"].get("nginx", []))
     rate = d["settings"]["lab"]["rate"]
     m = d["machine"]
     n = len(models)
     more = ", \\\n     "  # gnuplot: continue the plot command on the next line
-    nginx_rps_line = (f'{more}{nginx_ka["rps"]:.6g} with lines dt 2 lw 1.5 lc rgb "black" '
-                      'title "nginx keep-alive level"') if nginx_ka else ""
-    nginx_p99_line = ""
-    if nginx_lab and nginx_lab.get("p99_ms"):
-        nginx_p99_line = (f'{more}{nginx_lab["p99_ms"]:.6g} with lines dt 2 lw 1.5 lc rgb "black" '
-                          f'title "nginx p99 at -R{rate}"')
+    # The references are bars like ours, right of a dotted line; nginx's keep-alive rate and
+    # p99 are dashed levels across, and the best reference's (when not nginx) dotted ones.
+    ka = {x: r for x in models if (r := best(d["keepalive"].get(x, [])))}
+    lab = {x: r for x in models if (r := best(d["lab"].get(x, [])))}
+    rps_lines, p99_lines = "", ""
+    for ref, dash in (("nginx", 2), (best_reference(ka), 3)):
+        if ref and ref in ka and (dash == 2 or ref != "nginx"):
+            label = "nginx" if ref == "nginx" else f"best reference ({ref})"
+            rps_lines += (f'{more}{ka[ref]["rps"]:.6g} with lines dt {dash} lw 1.5 lc rgb '
+                          f'"black" title "{label} keep-alive level"')
+    for ref, dash in (("nginx", 2), (best_reference(lab, rate), 3)):
+        if ref and ref in lab and lab[ref].get("p99_ms") and (dash == 2 or ref != "nginx"):
+            label = "nginx" if ref == "nginx" else f"best reference ({ref})"
+            p99_lines += (f'{more}{lab[ref]["p99_ms"]:.6g} with lines dt {dash} lw 1.5 lc rgb '
+                          f'"black" title "{label} p99 at -R{rate}"')
+    ours_n = sum(1 for x in models if not is_reference(x))
+    divider = ""
+    if 0 < ours_n < n:
+        divider = (f'set arrow 1 from {ours_n - 0.5}, graph 0 to {ours_n - 0.5}, graph 1 nohead '
+                   'dt 3 lc rgb "#888888"\n'
+                   f'set label 1 "references" at {ours_n - 0.4}, graph 0.97 left font ",10" '
+                   'tc rgb "#666666"')
+    width = max(1000, 90 * n + 160)
     data = "\n".join(lines)
     title = f"Static page, {m['cores']} cores shared with wrk — {m['date']}"
     if starred:
         title += "\\n* left some connections unanswered: its bars describe the served ones only"
     script = f"""
-set terminal svg size 1000,520 dynamic enhanced font "Helvetica,12" background rgb "white"
+set terminal svg size {width},520 dynamic enhanced font "Helvetica,12" background rgb "white"
 set output "{svg}"
 set datafile missing "-"
 $data << EOD
@@ -750,17 +980,18 @@ set ytics nomirror
 set xrange [-0.6:{n - 0.4}]
 set yrange [0:*]
 set format y "%.0s%c"
-set key below font ",10" samplen 1.5 maxrows 2
+set key below font ",10" samplen 1.5 maxrows 3
+{divider}
 set title "Requests per second (more is better)"
 plot $data using 2:xtic(1) title "lab: -R{rate} (1)" lc rgb "#9ecae1", \\
      '' using 3 title "closed loop, keep-alive (2a)" lc rgb "#3182bd", \\
-     '' using 4 title "closed loop, Connection: close (2b)" lc rgb "#fd8d3c"{nginx_rps_line}
+     '' using 4 title "closed loop, Connection: close (2b)" lc rgb "#fd8d3c"{rps_lines}
 set title "p99 latency, ms (less is better; log scale)"
 set logscale y
 set yrange [*:*]
 set format y "%g"
 plot $data using 5:xtic(1) title "lab: -R{rate} (1)" lc rgb "#9ecae1", \\
-     '' using 6 title "closed loop, keep-alive (2a)" lc rgb "#3182bd"{nginx_p99_line}
+     '' using 6 title "closed loop, keep-alive (2a)" lc rgb "#3182bd"{p99_lines}
 unset multiplot
 """
     done = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
@@ -778,8 +1009,17 @@ def write(d: dict, output: Path) -> None:
     tables = set(d.get("tables", [1, 2, 3, 4, 5, 6]))
     m = d["machine"]
     s = d["settings"]
+    ours = [x for x in d["models"] if not is_reference(x)]
+    products = []
+    for ref in REFERENCES:
+        if ref.name in d["models"] and ref.reference.product not in products:
+            products.append(ref.reference.product)
+    title = (f"# Benchmark: {number_word(len(ours))} concurrency "
+             f"model{'s' if len(ours) != 1 else ''}") if ours else "# Benchmark"
+    if products:
+        title += f"{' beside' if ours else ':'} {join_names(products)}"
     parts = [
-        "# Benchmark: six concurrency models and nginx",
+        title,
         "",
         f"Generated by `make bench{' BENCH_QUICK=1' if s['quick'] else ''}` "
         f"([`bench/bench.py`](bench/bench.py)) on {m['date']}; rerun it to replace this file "
@@ -789,13 +1029,16 @@ def write(d: dict, output: Path) -> None:
     if s["quick"]:
         parts += ["> **Quick mode:** runs of a few seconds, fewer connections — a smoke test, "
                   "not numbers to quote.", ""]
+    references = section_references(d)
+    if references:
+        parts += [references, ""]
     parts += [section_machine(d), ""]
     if d["skipped"]:
         parts += ["**Not measured:** " + "; ".join(f"{name(k)} — {v}"
                                                   for k, v in d["skipped"].items()) + ".", ""]
     if d["problems"]:
-        parts += ["**Problems during this run** (a server that does not stop cleanly on SIGINT "
-                  "fails the lab's graceful-shutdown requirement):", ""]
+        parts += ["**Problems during this run** (a server that does not stop cleanly on its "
+                  "stop signal fails the lab's graceful-shutdown requirement):", ""]
         parts += [f"- ⚠ {p}" for p in d["problems"]] + [""]
     reason = chart(d, svg) if tables & {1, 2} else "tables 1-2 were not measured"
     if reason is None:

@@ -3,8 +3,11 @@ port, read its process tree from /proc, stop it; the CPU the rest of the machine
 
 Every server binary is started as `bin/<model>_server -p 0 -f www` in a session of its own (so a
 Ctrl-C at the terminal reaches the driver, not the server), and prints `listening on port N`.
-Stopping sends SIGINT (nginx: SIGQUIT, its graceful stop) and checks what the lab asks of a
-well-behaved server: it exits by itself, with status 0, and leaves no process behind.
+The reference servers (REFERENCES: nginx, lighttpd, h2o, Apache httpd prefork/worker/event) are
+started the same way, in a session of their own, from their bench/*.conf.template filled in
+into a temporary directory, on a free port the driver picked.
+Stopping sends SIGINT (a reference: its own graceful-stop signal) and checks what the lab asks of
+a well-behaved server: it exits by itself, with status 0, and leaves no process behind.
 """
 
 from __future__ import annotations
@@ -34,15 +37,42 @@ STOP_TIMEOUT_S = 20.0  # a graceful stop longer than this is a failure
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A production server run beside our models: how to configure, start, stop and name it."""
+    product: str  # "Apache httpd"
+    settings: str  # its configuration in a few words, for benchmark.md (markdown)
+    program: str  # the executable, found in PATH: "apache2"
+    package: str  # the Debian package that brings it (scripts/install-deps.sh bench)
+    template: str  # its configuration template in bench/: "apache.conf.template"
+    command: tuple[str, ...]  # how to start it in the foreground; @CONF@ and @TMP@ filled in
+    stop_signal: signal.Signals  # its graceful stop
+    version: tuple[str, ...]  # prints its version on the first line (stdout or stderr)
+    fill: tuple[tuple[str, str], ...] = ()  # template fields of its own: (("MPM", "prefork"),)
+    # @CONNECTIONS@ from the descriptor limit (`ulimit -n`); None: not in its template
+    max_connections: Callable[[int], int] | None = None
+    needs: tuple[str, ...] = ()  # files it needs besides the program (an Apache MPM module)
+    counterpart_of: tuple[str, ...] = ()  # our models it is the production counterpart of
+    stop_s: float = 0.0  # how long its graceful stop takes, for the time estimate
+    hint: str = ""  # added when it does not answer GET /page.html
+
+
+@dataclass(frozen=True)
 class Model:
-    name: str  # the -c value: "thread-pool"; "nginx" for the reference
-    binary: str  # "thread_pool_server"
+    name: str  # the -c value: "thread-pool"; a reference's own name: "nginx", "apache-event"
+    binary: str  # "thread_pool_server"; a reference's name again
     what: str  # how it serves, in a few words (benchmark.md's summary table)
     takes_workers: bool = False  # accepts --workers N
     one_at_a_time: bool = False  # serves a fixed number of connections at once (pools, single)
+    event_loop: bool = False  # holds connections as state in a loop: table 3 also at 10,000
+    reference: Reference | None = None  # None: one of ours (the registry, common/models.h)
+
+    @property
+    def stop_signal(self) -> signal.Signals:
+        return self.reference.stop_signal if self.reference else signal.SIGINT
 
 
 REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "bench"
 
 
 def registered_models(bin_dir: Path = REPO / "bin") -> list[Model]:
@@ -54,12 +84,119 @@ def registered_models(bin_dir: Path = REPO / "bin") -> list[Model]:
     except (OSError, subprocess.SubprocessError) as e:
         raise SystemExit(f"cannot list the models with {wrapper} ({e}): build first (make)")
     return [Model(row["name"], row["binary"], row["what"], takes_workers=row["workers"] == "yes",
-                  one_at_a_time=row["slow_clients_hold_workers"] == "yes")
+                  one_at_a_time=row["slow_clients_hold_workers"] == "yes",
+                  event_loop=row["kind"] == "event-loop")
             for row in csv.DictReader(io.StringIO(listing), delimiter="\t")]
 
 
-MODELS = registered_models() + [Model("nginx", "nginx", "reference: nginx, 1 worker")]
+def _apache(mpm: str, what: str, counterpart_of: tuple[str, ...]) -> Model:
+    modules = "/usr/lib/apache2/modules"
+    return Model(
+        f"apache-{mpm}", f"apache-{mpm}", what, one_at_a_time=True,
+        reference=Reference(
+            product="Apache httpd",
+            settings=f"`mod_mpm_{mpm}` with its compiled-in sizes (no `MaxRequestWorkers` or "
+            "`StartServers` of ours: what a user gets), `KeepAlive On`, `MaxKeepAliveRequests 0` "
+            "(no cap), `KeepAliveTimeout 5`, `EnableSendfile On`, no access log; the children "
+            "run as www-data",
+            program="apache2", package="apache2", template="apache.conf.template",
+            command=("apache2", "-f", "@CONF@", "-DFOREGROUND"),
+            # graceful-stop: finish the requests in progress (the parent looks once a second)
+            stop_signal=signal.SIGWINCH, stop_s=1.0,
+            version=("apache2", "-v"), fill=(("MPM", mpm),),
+            needs=(f"{modules}/mod_mpm_{mpm}.so", f"{modules}/mod_mime.so"),
+            counterpart_of=counterpart_of,
+            hint="Apache's children run as www-data: is www/ readable by that user?"))
+
+
+# The production servers `make bench` measures beside ours, in this order after ours: the event
+# loops first (async_server's counterparts), then Apache's three MPMs (the pools').
+REFERENCES = [
+    Model("nginx", "nginx", "reference: nginx, event loop, 1 worker process", event_loop=True,
+          reference=Reference(
+              product="nginx",
+              settings="1 worker process, `access_log off`, `sendfile on`, `worker_connections` "
+              "from `ulimit -n`, 5 s keep-alive timeout, no cap on requests per connection",
+              program="nginx", package="nginx-light", template="nginx.conf.template",
+              command=("nginx", "-p", "@TMP@/", "-c", "@CONF@", "-e", "@TMP@/error.log"),
+              stop_signal=signal.SIGQUIT, version=("nginx", "-v"),
+              max_connections=lambda nofile: max(1024, nofile - 64),
+              counterpart_of=("async",))),
+    Model("lighttpd", "lighttpd", "reference: lighttpd, event loop, 1 process", event_loop=True,
+          reference=Reference(
+              product="lighttpd",
+              settings="1 process, `server.max-keep-alive-requests` raised from its 1,000 (no "
+              "practical cap), 5 s keep-alive idle, `server.max-fds` = `ulimit -n` and "
+              "`server.max-connections` half that (lighttpd's ceiling), no access log",
+              program="lighttpd", package="lighttpd", template="lighttpd.conf.template",
+              command=("lighttpd", "-D", "-f", "@CONF@"),
+              stop_signal=signal.SIGINT, version=("lighttpd", "-v"),
+              max_connections=lambda nofile: nofile // 2,  # lighttpd's own ceiling: max-fds / 2
+              counterpart_of=("async",))),
+    Model("h2o", "h2o", "reference: h2o, event loop, 1 thread", event_loop=True,
+          reference=Reference(
+              product="h2o",
+              settings="`num-threads: 1` (one event loop), `max-connections` from `ulimit -n`, "
+              "5 s `http1-request-timeout` (its keep-alive idle timeout), no cap on requests per "
+              "connection, no access log",
+              program="h2o", package="h2o", template="h2o.conf.template",
+              command=("h2o", "-c", "@CONF@"),
+              stop_signal=signal.SIGTERM, version=("h2o", "-v"),
+              max_connections=lambda nofile: max(1024, nofile - 64),
+              counterpart_of=("async",),
+              hint="h2o started as root runs as nobody: is www/ readable by that user?")),
+    _apache("prefork", "reference: Apache prefork, a process pool (default sizes)",
+            ("process-pool",)),
+    _apache("worker", "reference: Apache worker, threads in processes (default sizes)",
+            ("thread-pool",)),
+    _apache("event", "reference: Apache event, worker + a keep-alive listener (default sizes)",
+            ("thread-pool",)),
+]
+
+OURS = registered_models()
+MODELS = OURS + REFERENCES
 MODEL_BY_NAME = {m.name: m for m in MODELS}
+REFERENCE_NAMES = [m.name for m in REFERENCES]
+
+
+def is_reference(name: str) -> bool:
+    return name in REFERENCE_NAMES
+
+
+def is_ours(name: str) -> bool:
+    """One of the registered models (servers.MODELS minus the references)."""
+    return name in MODEL_BY_NAME and not is_reference(name)
+
+
+def missing(model: Model, bin_dir: Path) -> str | None:
+    """Why the model cannot run here (not built, not installed), or None."""
+    ref = model.reference
+    if ref is None:
+        if not os.access(bin_dir / model.binary, os.X_OK):
+            return f"{bin_dir.name}/{model.binary} is not built"
+        return None
+    if shutil.which(ref.program) is None:
+        return f"{ref.program} is not installed (package {ref.package}: " \
+               "scripts/install-deps.sh bench)"
+    absent = [path for path in ref.needs if not os.path.exists(path)]
+    if absent:
+        return f"{', '.join(absent)} not found (package {ref.package})"
+    return None
+
+
+def reference_version(model: Model) -> str:
+    """"nginx/1.22.1", "lighttpd/1.4.69", "h2o 2.2.5", "Apache/2.4.62 (Debian)"."""
+    assert model.reference is not None
+    try:
+        out = subprocess.run(list(model.reference.version), capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    text = (out.stdout or out.stderr).strip()
+    line = text.splitlines()[0] if text else "unknown"
+    line = re.sub(r"^(Server version|nginx version): ", "", line)
+    line = re.sub(r" version ", " ", line)
+    return re.sub(r" - a light and fast webserver$", "", line)
 
 
 class ServerError(Exception):
@@ -342,9 +479,9 @@ class RunningServer:
 
     def shown_command(self, repo: Path) -> str:
         """The command line as the report prints it: paths relative to the repository, the
-        port as chosen (-p 0) and nginx's temporary directory as TMP."""
-        if self.model.name == "nginx":
-            return "nginx -c bench/nginx.conf.template (filled in: port, www/, a temp dir)"
+        port as chosen (-p 0), a reference's temporary directory as TMP."""
+        if self.model.reference is not None and self._tmpdir is not None:
+            return " ".join(w.replace(self._tmpdir.name, "TMP") for w in self.command)
         words = []
         for word in self.command:
             path = Path(word)
@@ -399,7 +536,7 @@ class RunningServer:
     def stop(self) -> str | None:
         """Graceful stop. Returns None when all went well, else what went wrong."""
         problem, hung = None, False
-        sig = signal.SIGQUIT if self.model.name == "nginx" else signal.SIGINT
+        sig = self.model.stop_signal
         if self.proc.poll() is not None:
             problem = f"had already exited (status {self.proc.returncode}) before the stop signal"
         else:
@@ -436,15 +573,23 @@ class RunningServer:
         if self.proc.stderr is not None:
             self.proc.stderr.close()
         if self._tmpdir is not None:
+            if problem:  # a reference logs to its error.log, not to stderr
+                self.stderr_tail.extend(error_log_tail(Path(self._tmpdir.name)))
             self._tmpdir.cleanup()
         return problem
 
 
+def error_log_tail(tmp: Path, lines: int = 5) -> list[str]:
+    try:
+        return (tmp / "error.log").read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
 def start_server(model: Model, bin_dir: Path, www: Path, *, delay: float | None = None,
-                 workers: int | None = None, nofile: int = 1024,
-                 template: Path | None = None) -> RunningServer:
-    if model.name == "nginx":
-        return _start_nginx(model, www, nofile, template)
+                 workers: int | None = None, nofile: int = 1024) -> RunningServer:
+    if model.reference is not None:
+        return _start_reference(model, www, nofile)
     command = [str(bin_dir / model.binary), "-p", "0", "-f", str(www)]
     if delay is not None:
         command.append(f"--delay={delay:g}")
@@ -478,29 +623,42 @@ def start_server(model: Model, bin_dir: Path, www: Path, *, delay: float | None 
     return server
 
 
-def _start_nginx(model: Model, www: Path, nofile: int, template: Path | None) -> RunningServer:
-    assert template is not None
-    tmpdir = tempfile.TemporaryDirectory(prefix="bench-nginx-")
+def _start_reference(model: Model, www: Path, nofile: int) -> RunningServer:
+    """A reference server from its bench/*.conf.template, filled in (@PORT@, @ROOT@, @TMP@,
+    @NOFILE@, @CONNECTIONS@ and its own fields) into a temporary directory that holds its
+    config, pid file and error.log, started in the foreground in a session of its own (a
+    stopping Apache signals its whole process group), ready when its port accepts."""
+    ref = model.reference
+    assert ref is not None
+    tmpdir = tempfile.TemporaryDirectory(prefix=f"bench-{model.name}-")
     tmp = Path(tmpdir.name)
-    os.chmod(tmp, 0o755)  # nginx workers may run as another user when started as root
+    os.chmod(tmp, 0o755)  # workers that run as another user (www-data, nobody) when root starts it
     port = free_port()
-    connections = max(1024, nofile - 64)
-    conf = (template.read_text().replace("@PORT@", str(port)).replace("@ROOT@", str(www))
-            .replace("@TMP@", str(tmp)).replace("@NOFILE@", str(nofile))
-            .replace("@CONNECTIONS@", str(connections)))
-    (tmp / "nginx.conf").write_text(conf)
-    log = tmp / "error.log"
-    command = ["nginx", "-p", f"{tmp}/", "-c", str(tmp / "nginx.conf"), "-e", str(log)]
+    fields = {"PORT": str(port), "ROOT": str(www), "TMP": str(tmp), "NOFILE": str(nofile),
+              **dict(ref.fill)}
+    if ref.max_connections is not None:
+        fields["CONNECTIONS"] = str(ref.max_connections(nofile))
+    conf_text = (BENCH_DIR / ref.template).read_text()
+    for key, value in fields.items():
+        conf_text = conf_text.replace(f"@{key}@", value)
+    left = re.findall(r"@[A-Z]+@", conf_text)
+    if left:
+        tmpdir.cleanup()
+        raise ServerError(f"bench/{ref.template}: {', '.join(sorted(set(left)))} not filled in")
+    conf = tmp / ref.template.replace(".template", "")
+    conf.write_text(conf_text)
+    command = [w.replace("@CONF@", str(conf)).replace("@TMP@", str(tmp)) for w in ref.command]
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     if not wait_for_port(port, proc, 10.0):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        logged = log.read_text(errors="replace") if log.exists() else ""
+        logged = "\n".join(error_log_tail(tmp))
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         tmpdir.cleanup()
-        raise ServerError(f"nginx did not start (status {proc.returncode}): {err}{logged}"[-400:])
+        raise ServerError(f"{ref.program} did not start (status {proc.returncode}): "
+                          f"{err}{logged}"[-400:])
     server = RunningServer(model, proc, port, command, tmpdir)
     server.drain_stderr()
     return server

@@ -39,11 +39,11 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ in bench/
 import report  # noqa: E402 -- after the line above
-from servers import (MODELS, CpuWindow, Model, RunningServer, ServerError,  # noqa: E402
+from servers import (OURS, CpuWindow, Model, RunningServer, ServerError,  # noqa: E402
                      TreeSample, TreeSampler, cpu_model, memory_gib, start_server, wait_for)
 
 REPO = Path(__file__).resolve().parent.parent
-SOAKED = [m for m in MODELS if m.name != "nginx"]  # our models; nginx is make bench's reference
+SOAKED = OURS  # our models; the reference servers are make bench's
 WRK_SCRIPT = Path(__file__).resolve().parent / "soak.lua"
 
 MIX_PATHS = ["/page.html", "/page.html", "/", "/page.html", "/images/models.png"]
