@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +84,11 @@ void Children::StopAll(const OnExit& on_exit) {
     ::poll(&reaped, 1, 100);  // EINTR or a timeout: just look again
     Collect(on_exit);
   }
+}
+
+bool PreferTheAcceptor() {
+  sched_param lowest{.sched_priority = sched_get_priority_min(SCHED_FIFO)};
+  return ::sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &lowest) == 0;
 }
 
 std::string DescribeExit(int wait_status) {

@@ -48,6 +48,14 @@ class Children {
   std::set<pid_t> alive_;
 };
 
+// process_server's acceptor under a flood of new connections is one runnable process among
+// hundreds of busy children: the fair scheduler gives it 1/N of a core, so forking the N-th child
+// takes N times longer and clients wait in the accept queue for seconds. A real-time priority
+// (SCHED_FIFO, reset on fork so that the children stay ordinary) lets the parent run whenever it
+// has a connection to hand out; otherwise it sleeps in poll() and takes nothing from them. Needs
+// CAP_SYS_NICE (root); returns false, changing nothing, without it.
+bool PreferTheAcceptor();
+
 // "exited with status 1", "killed by signal 9": a wait status in words.
 std::string DescribeExit(int wait_status);
 

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       argc, argv,
       {.program = "process_server", .description = "HTTP server, a process per connection"});
   hs::Children children;
+  hs::PreferTheAcceptor();  // see children.h: else 1,000 busy children starve the acceptor
 
   hs::RunAcceptLoop(server.listener, [&](hs::Fd client) {
     children.Fork("process_server", [&] {  // the child: serve this one connection, then leave
