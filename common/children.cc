@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -38,7 +39,7 @@ void OnChildExit(int) {
 
 }  // namespace
 
-Children::Children() {
+Children::Children(OnExit on_exit) : on_exit_(std::move(on_exit)) {
   if (::pipe2(reaped_pipe, O_CLOEXEC | O_NONBLOCK) != 0) std::abort();
   ::fcntl(reaped_pipe[1], F_SETPIPE_SZ, 1 << 20);  // the handler must never have to drop one
   struct sigaction on_child_exit {};
@@ -68,21 +69,33 @@ pid_t Children::Fork(const char* program, const std::function<void()>& child) {
 
 int Children::reaped_fd() const { return reaped_pipe[0]; }
 
-void Children::Collect(const OnExit& on_exit) {
+void Children::Collect() {
   Reaped reaped;
   while (::read(reaped_pipe[0], &reaped, sizeof reaped) == sizeof reaped) {
     alive_.erase(reaped.pid);
-    if (on_exit) on_exit(reaped.pid, reaped.status);
+    if (on_exit_) on_exit_(reaped.pid, reaped.status);
   }
 }
 
-void Children::StopAll(const OnExit& on_exit) {
-  Collect(on_exit);
+bool Children::Signal(pid_t pid, int signal) {
+  sigset_t child_exit, old_mask;
+  sigemptyset(&child_exit);
+  sigaddset(&child_exit, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &child_exit, &old_mask);
+  Collect();  // whatever was reaped before the block is known now; nothing more can be
+  const bool alive = alive_.contains(pid);
+  if (alive) ::kill(pid, signal);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  return alive;
+}
+
+void Children::StopAll() {
+  Collect();
   for (pid_t pid : alive_) ::kill(pid, SIGTERM);
   while (!alive_.empty()) {
     pollfd reaped{reaped_pipe[0], POLLIN, 0};
     ::poll(&reaped, 1, 100);  // EINTR or a timeout: just look again
-    Collect(on_exit);
+    Collect();
   }
 }
 

@@ -22,7 +22,9 @@ class Children {
  public:
   using OnExit = std::function<void(pid_t pid, int wait_status)>;
 
-  Children();  // installs the SIGCHLD handler: one instance per process
+  // Installs the SIGCHLD handler: one instance per process. `on_exit` is told of every child
+  // reaped, whichever call collects it (Collect, Fork, Signal, StopAll).
+  explicit Children(OnExit on_exit = nullptr);
   ~Children();
   Children(const Children&) = delete;
   Children& operator=(const Children&) = delete;
@@ -36,15 +38,21 @@ class Children {
   int reaped_fd() const;
 
   // Forgets the children reaped since the last call, calling `on_exit` for each.
-  void Collect(const OnExit& on_exit = nullptr);
+  void Collect();
+
+  // Sends `signal` to `pid` if it is a child not yet reaped, and says whether it did. SIGCHLD is
+  // held back meanwhile, so the pid cannot be reaped -- and handed to another process -- between
+  // the look and the kill().
+  bool Signal(pid_t pid, int signal);
 
   size_t alive() const { return alive_.size(); }
 
   // Shutdown: SIGTERM to every child still alive (children treat every stop signal as graceful:
   // busy ones finish their request, idle ones close), then waits until all have exited.
-  void StopAll(const OnExit& on_exit = nullptr);
+  void StopAll();
 
  private:
+  OnExit on_exit_;
   std::set<pid_t> alive_;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cxxopts.hpp>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -34,6 +35,11 @@ cxxopts::Options BuildOptions(const CommandLineSpec& spec, const std::string& pr
                           cxxopts::value<std::string>()->default_value("thread"));
   }
   if (spec.accepts_workers) options.add_options()("workers", "", cxxopts::value<std::string>());
+  if (spec.accepts_pool_sizing) {
+    for (const char* name : {"min-spare", "max-spare", "max-workers"}) {
+      options.add_options()(name, "", cxxopts::value<std::string>());
+    }
+  }
   if (spec.accepts_concurrency) options.add_options()("list-models", "");
   return options;
 }
@@ -58,6 +64,19 @@ std::string HelpText(const CommandLineSpec& spec, const std::string& program) {
     absl::StrAppend(&usage, " [--workers N]");
     rows.push_back({"--workers N", spec.workers_help});
   }
+  if (spec.accepts_pool_sizing) {
+    const ServerOptions defaults;
+    absl::StrAppend(&usage, " [--min-spare N] [--max-spare N] [--max-workers N]");
+    rows.push_back({"--min-spare N", absl::StrCat("process pool: fork workers while fewer are idle "
+                                                  "(default: ",
+                                                  defaults.min_spare, ")")});
+    rows.push_back({"--max-spare N", absl::StrCat("process pool: retire workers while more are "
+                                                  "idle (default: ",
+                                                  defaults.max_spare, ")")});
+    rows.push_back(
+        {"--max-workers N", absl::StrCat("process pool: at most this many workers (default: ",
+                                         defaults.max_workers, ")")});
+  }
   if (spec.accepts_concurrency) {
     absl::StrAppend(&usage, " [--list-models]");
     rows.push_back({"--list-models", "Print the models and what each one is, and exit."});
@@ -80,6 +99,41 @@ std::string HelpText(const CommandLineSpec& spec, const std::string& program) {
 
 absl::Status Invalid(absl::string_view option, absl::string_view value, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("invalid ", option, " '", value, "': ", why));
+}
+
+// --min-spare, --max-spare, --max-workers: each from 1 to 4096; a maximum the user did not type
+// rises to the minimum they did, and two typed values that contradict each other are an error.
+absl::Status ValidatePoolSizing(const cxxopts::ParseResult& result, ServerOptions& out) {
+  for (auto [name, value] :
+       {std::pair{"min-spare", &out.min_spare}, std::pair{"max-spare", &out.max_spare},
+        std::pair{"max-workers", &out.max_workers}}) {
+    if (!result.count(name)) continue;
+    const std::string typed = result[name].as<std::string>();
+    if (!absl::SimpleAtoi(typed, value) || *value < 1 || *value > 4096) {
+      return Invalid(name, typed, "expected a number from 1 to 4096");
+    }
+  }
+  const bool min_typed = result.count("min-spare") > 0;
+  const bool max_typed = result.count("max-spare") > 0;
+  if (out.max_spare < out.min_spare) {
+    if (min_typed && max_typed) {
+      return Invalid("max-spare", std::to_string(out.max_spare),
+                     absl::StrCat("less than --min-spare ", out.min_spare));
+    }
+    if (max_typed) {
+      out.min_spare = out.max_spare;
+    } else {
+      out.max_spare = out.min_spare;
+    }
+  }
+  if (out.max_workers < out.workers) {
+    if (result.count("max-workers")) {
+      return Invalid("max-workers", std::to_string(out.max_workers),
+                     absl::StrCat("fewer than --workers ", out.workers));
+    }
+    out.max_workers = out.workers;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Validate(const cxxopts::ParseResult& result, const CommandLineSpec& spec,
@@ -121,6 +175,7 @@ absl::Status Validate(const cxxopts::ParseResult& result, const CommandLineSpec&
       return Invalid("workers", workers, "expected a number from 1 to 4096");
     }
   }
+  if (spec.accepts_pool_sizing) return ValidatePoolSizing(result, out);
   return absl::OkStatus();
 }
 
@@ -189,7 +244,9 @@ std::vector<std::string> WithoutConcurrency(int argc, const char* const* argv) {
     if (arg.starts_with("--")) {
       kept.emplace_back(arg);
       // Options with a separate value: keep the value with them, whatever it looks like.
-      if ((arg == "--port" || arg == "--folder" || arg == "--workers") && i + 1 < argc) {
+      if ((arg == "--port" || arg == "--folder" || arg == "--workers" || arg == "--min-spare" ||
+           arg == "--max-spare" || arg == "--max-workers") &&
+          i + 1 < argc) {
         kept.emplace_back(argv[++i]);
       }
       continue;

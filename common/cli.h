@@ -1,5 +1,6 @@
 // The command line, defined once with cxxopts and used by every server binary and the wrapper:
 //   http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] [-c {thread,...,single}] [--workers N]
+//               [--min-spare N] [--max-spare N] [--max-workers N]
 #pragma once
 
 #include <string>
@@ -17,7 +18,13 @@ struct ServerOptions {
   bool verbose = false;
   absl::Duration delay = absl::ZeroDuration();  // -d: 5 s; --delay=SECONDS for another value
   std::string folder = ".";
-  int workers = 0;          // --workers N (pools, async); 0 = the model's default
+  int workers = 0;  // --workers N (pools, async); 0 = the model's default
+  // The process pool's sizing (pool_server/prefork.h); the defaults are explained in README.md.
+  // An untyped maximum rises to a typed minimum (--min-spare 20 alone: max-spare 20), and
+  // max-workers to --workers.
+  int min_spare = 2;        // --min-spare N: fork workers while fewer are idle
+  int max_spare = 8;        // --max-spare N: retire workers while more are idle
+  int max_workers = 256;    // --max-workers N: never more workers than this
   std::string concurrency;  // -c, wrapper only
 };
 
@@ -26,6 +33,7 @@ struct CommandLineSpec {
   std::string program;               // the binary's name, when argv[0] gives none
   std::string description;           // one line under the usage
   bool accepts_workers = false;      // --workers N
+  bool accepts_pool_sizing = false;  // --min-spare N, --max-spare N, --max-workers N
   bool accepts_concurrency = false;  // -c MODEL (the wrapper)
   std::string workers_help = "number of workers";
 };
@@ -43,7 +51,8 @@ struct ParsedCommandLine {
 std::string ProgramName(int argc, const char* const* argv, const CommandLineSpec& spec);
 
 // Parses and validates argv (port 0..65535, folder is an existing directory, known -c, delay
-// decimal seconds 0..3600, workers 1..4096, no stray arguments). Errors are kInvalidArgument with
+// decimal seconds 0..3600, workers and the pool sizes 1..4096 with min-spare <= max-spare and
+// workers <= max-workers, no stray arguments). Errors are kInvalidArgument with
 // a one-line message naming the problem in the words the user typed: `-d -3` is "'-d -3': -d takes
 // no value; use --delay=SECONDS (0 to 3600)", not a complaint about an option "3".
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv,

@@ -68,17 +68,24 @@ absl::Status MissingValue(absl::string_view typed, absl::string_view option, con
   return absl::InvalidArgumentError(absl::StrCat(prefix, option, " needs ", what));
 }
 
+// ": only the thread-pool, process-pool and async models take it": the models `takes` names.
+std::string OnlyTakers(bool ModelInfo::*takes) {
+  std::vector<std::string> takers;
+  for (const ModelInfo& m : Models()) {
+    if (m.*takes) takers.push_back(m.name);
+  }
+  if (takers.size() == 1) return absl::StrCat(": only the ", takers[0], " model takes it");
+  const std::string last = takers.back();
+  takers.pop_back();
+  return absl::StrCat(": only the ", absl::StrJoin(takers, ", "), " and ", last, " models take it");
+}
+
 absl::Status UnknownOption(absl::string_view option, const CommandLineSpec& spec) {
   std::string why;
   if (option == "--workers") {
-    std::vector<std::string> takers;
-    for (const ModelInfo& m : Models()) {
-      if (m.accepts_workers) takers.push_back(m.name);
-    }
-    const std::string last = takers.back();
-    takers.pop_back();
-    why =
-        absl::StrCat(": only the ", absl::StrJoin(takers, ", "), " and ", last, " models take it");
+    why = OnlyTakers(&ModelInfo::accepts_workers);
+  } else if (option == "--min-spare" || option == "--max-spare" || option == "--max-workers") {
+    why = OnlyTakers(&ModelInfo::accepts_pool_sizing);
   } else if ((option == "-c" || option == "--concurrency") && !spec.accepts_concurrency) {
     why = ": only the http_server wrapper takes it";
   }
@@ -108,9 +115,12 @@ absl::Status CheckSpelling(int argc, const char* const* argv, const CommandLineS
       const size_t equals = arg.find('=');
       const absl::string_view option = arg.substr(0, equals);
       const bool has_value = equals != absl::string_view::npos;
+      const bool sizing =
+          option == "--min-spare" || option == "--max-spare" || option == "--max-workers";
       const bool takes_value = option == "--port" || option == "--folder" ||
                                (option == "--concurrency" && spec.accepts_concurrency) ||
-                               (option == "--workers" && spec.accepts_workers);
+                               (option == "--workers" && spec.accepts_workers) ||
+                               (sizing && spec.accepts_pool_sizing);
       if (option == "--delay" && !has_value && next != nullptr && LooksLikeNumber(next)) {
         return DelayWithoutEquals(absl::StrCat(arg, " ", next), "--delay", next);
       }

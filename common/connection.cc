@@ -49,7 +49,7 @@ absl::Status Send(int fd, const ResponsePlan& plan) {
 }  // namespace
 
 void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot& root,
-                     ConversationPolicy policy) {
+                     ConversationPolicy policy, const StepObserver& observe) {
   const int fd = client.get();
   // Non-blocking: reads and writes wait in poll(), where the timeouts apply -- including a
   // client that stops reading (SendAll's stall timeout; SO_SNDTIMEO cannot bound that).
@@ -60,6 +60,7 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
   for (;;) {
     if (ShutdownRequested()) conversation.ShutdownBegan(ShutdownStartedAt());
     const Step step = conversation.Next(absl::Now());
+    if (observe) observe(step.kind, conversation.answered());
     switch (step.kind) {
       case Step::Kind::kRead:
         Read(fd, conversation, step);
@@ -87,8 +88,12 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
 }
 
 void RunAcceptLoop(Fd& listener, const std::function<void(Fd)>& serve,
-                   const std::function<bool()>& others_busy) {
-  while (WaitReadable(listener.get(), absl::InfiniteFuture(), ShutdownFd()) == WaitResult::kReady) {
+                   const ListenerSharing& shared) {
+  auto wait_for_client = [&] {
+    if (shared.wait_for_client) return shared.wait_for_client();
+    return WaitReadable(listener.get(), absl::InfiniteFuture(), ShutdownFd());
+  };
+  while (wait_for_client() == WaitResult::kReady) {
     absl::StatusOr<Fd> client = AcceptClient(listener.get());
     if (client.ok()) {
       serve(*std::move(client));
@@ -100,9 +105,14 @@ void RunAcceptLoop(Fd& listener, const std::function<void(Fd)>& serve,
     }
     // kUnavailable: another worker took the connection first (shared listener).
   }
-  if (others_busy) {  // a listener shared with other processes: see connection.h
+  if (shared.retired && shared.retired()) {
+    HS_VLOG(-1, "retired: closing the listener, leaving the accept queue to the others");
+    listener.reset();
+    return;
+  }
+  if (shared.others_busy) {  // a listener shared with other processes: see connection.h
     HS_VLOG(-1, "shutdown: serving the accept queue while other workers are busy");
-    while (others_busy() || HasPendingConnection(listener.get())) {
+    while (shared.others_busy() || HasPendingConnection(listener.get())) {
       if (WaitReadable(listener.get(), absl::Now() + kSharedDrainLook) != WaitResult::kReady) {
         continue;
       }

@@ -15,8 +15,10 @@ const std::vector<ModelInfo>& Models() {
        true},
       {"process", "process_server", "fork() per connection", Kind::kPerConnection, true, false,
        true, false},
-      {"process-pool", "process_pool_server", "pre-forked workers", Kind::kPool, true, true, true,
-       true},
+      // Self-sizing (pool_server/prefork.h): up to --max-workers (256), so 64 slow clients get a
+      // worker each.
+      {"process-pool", "process_pool_server", "pre-forked, self-sizing workers", Kind::kPool, true,
+       true, true, /*slow_clients_hold_workers=*/false, /*accepts_pool_sizing=*/true},
       {"async", "async_server", "epoll event loop", Kind::kEventLoop, false, true, true, false},
       {"single", "single_server", "one client at a time", Kind::kIterative, false, false, false,
        true},

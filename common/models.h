@@ -13,7 +13,7 @@ struct ModelInfo {
   enum class Kind {
     kIterative,      // one client at a time
     kPerConnection,  // a new thread or process for each connection
-    kPool,           // a fixed set of workers
+    kPool,           // workers started ahead of need
     kEventLoop,      // one thread waits on every connection
   };
   std::string name;    // the -c value, "thread-pool"
@@ -25,8 +25,10 @@ struct ModelInfo {
   // Keeps a connection open for the next request (single_server answers one and closes).
   bool keep_alive;
   // A slow or idle client holds a worker (the only thread, or one of a fixed pool), so a few
-  // of them make everyone else wait: the weakness of the iterative model and the pools.
+  // of them make everyone else wait: the weakness of the iterative model and fixed pools.
   bool slow_clients_hold_workers;
+  // Takes --min-spare, --max-spare and --max-workers: a pool that sizes itself.
+  bool accepts_pool_sizing = false;
 };
 
 // In the order the usage line lists them: the lab's, with single last.

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
       {.program = "http_server",
        .description = "Concurrent HTTP server: runs the server binary of the chosen model",
        .accepts_workers = true,
+       .accepts_pool_sizing = true,
        .accepts_concurrency = true,
        .workers_help = "workers for the pool and async models (default: per model)"});
 
@@ -46,7 +47,9 @@ int main(int argc, char** argv) {
   std::vector<char*> exec_argv = {options.program.data()};
   for (std::string& arg : args) exec_argv.push_back(arg.data());
   hs::ParseCommandLineOrExit(static_cast<int>(exec_argv.size()), exec_argv.data(),
-                             {.program = "http_server", .accepts_workers = model->accepts_workers});
+                             {.program = "http_server",
+                              .accepts_workers = model->accepts_workers,
+                              .accepts_pool_sizing = model->accepts_pool_sizing});
   exec_argv.push_back(nullptr);
 
   ::execv(binary.c_str(), exec_argv.data());

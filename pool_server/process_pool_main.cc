@@ -1,79 +1,62 @@
-// process_pool_server -- pre-forked worker processes sharing one listening socket.
+// process_pool_server -- a self-sizing pool of pre-forked worker processes (Apache prefork).
 //
-// The parent listens, forks N workers (--workers, default one per core) and then only
-// supervises. Each worker runs the plain accept loop on the shared non-blocking listener; the
-// kernel hands a new connection to one of them (the others get EAGAIN) -- Apache prefork, nginx.
-// Cost: N processes up front, none per connection. Shared: the listener, and a scoreboard in
-// shared memory (pool_server/scoreboard.h) where each worker says whether it is busy.
-// What breaks it: a worker serves one connection at a time, so N slow or idle keep-alive clients
-// fill the pool (the idle 5 s and request 10 s timeouts bound how long) and the rest wait in the
-// kernel's queue (busy keep-alive clients yield: while a connection waits, each answer closes).
-// A crashed worker loses only its connection; the parent replaces it. Shutdown: every worker
-// serves what is queued, and goes on taking clients while another is busy (RunAcceptLoop).
-#include <poll.h>
+// The parent listens, forks --workers workers (default one per core) and then only supervises
+// (pool_server/prefork.h): it keeps --min-spare of them idle, forking more as clients arrive,
+// and retires idle ones beyond --max-spare, up to --max-workers. Each worker takes one client at
+// a time off the shared listener -- woken alone, not with every idle worker (EPOLLEXCLUSIVE) --
+// and writes what it is doing into the scoreboard, in shared memory (pool_server/scoreboard.h):
+// the parent sizes the pool from it, and `kill -USR1 <parent>` prints it. Cost: a process per
+// client being served, forked ahead of need, none per connection. What breaks it: memory (a
+// process per concurrent client), and the --max-workers cap -- slow or idle clients beyond it
+// wait in the kernel's queue (busy keep-alive clients yield: while one waits, each answer
+// closes). A crashed worker loses only its connection. Shutdown: see RunAcceptLoop.
+#include <utility>
 
-#include <algorithm>
-#include <thread>
-
-#include "absl/strings/str_cat.h"
-#include "common/children.h"
 #include "common/connection.h"
-#include "common/log.h"
 #include "common/server.h"
-#include "common/shutdown.h"
+#include "pool_server/prefork.h"
 #include "pool_server/scoreboard.h"
 
-// Forks a worker into scoreboard slot `me`: it serves connections until shutdown.
-void StartWorker(hs::Server& server, hs::Children& children, hs::Scoreboard& board,
-                 hs::WorkerSlot& me) {
-  me.pid = children.Fork("process_pool_server", [&] {
-    const int listener = server.listener.get();
-    auto serve = [&](hs::Fd client) {
-      me.busy = true;
-      hs::ServeConnection(std::move(client), server.options, server.root,
-                          {.others_waiting = [&] { return hs::HasPendingConnection(listener); }});
-      me.busy = false;
-    };
-    hs::RunAcceptLoop(server.listener, serve, [&] { return board.Busy() > 0; });
-  });
-  if (me.pid < 0) me.pid = 0;  // fork failed: the slot stays free, to be tried again
-  HS_VLOG(-1, "started worker %d", me.pid.load());
-}
-
-// A worker that ended before shutdown is a failure worth a line; its slot is free again.
-void OnWorkerExit(hs::Scoreboard& board, pid_t pid, int status) {
-  board.Release(pid);
-  if (hs::ShutdownRequested()) return;  // part of the shutdown
-  hs::LogInfo(absl::StrCat("process_pool_server: worker ", pid, " ", hs::DescribeExit(status),
-                           "; starting another"));
+// A worker, in scoreboard slot `me`: serves one client at a time until shutdown or retirement.
+void ServeClients(hs::Server& server, hs::Prefork& pool, hs::WorkerSlot& me) {
+  const int listener = server.listener.get();
+  hs::Scoreboard& board = pool.board();
+  // A client waits and no worker is free: each answer closes its connection, so this worker
+  // moves on rather than keep one keep-alive client while the others starve.
+  auto others_waiting = [&] { return board.Idle() == 0 && hs::HasPendingConnection(listener); };
+  auto serve = [&](hs::Fd client) {
+    pool.TurnedBusy(me);
+    const uint64_t served = me.requests;
+    hs::ServeConnection(std::move(client), server.options, server.root,
+                        {.others_waiting = others_waiting}, [&](hs::Step::Kind next, int answered) {
+                          me.Doing(next);
+                          me.requests = served + answered;
+                        });
+    pool.TurnedIdle(me);
+  };
+  hs::ExclusiveAccept waiter(listener);  // wakes this worker alone for a new client
+  hs::RunAcceptLoop(server.listener, serve,
+                    {.others_busy = [&] { return board.Busy() > 0; },
+                     .retired = [&] { return me.retire.load(); },
+                     .wait_for_client = [&] { return waiter.Wait(); }});
 }
 
 int main(int argc, char** argv) {
   hs::Server server =
       hs::StartServer(argc, argv,
                       {.program = "process_pool_server",
-                       .description = "HTTP server with a pool of pre-forked worker processes",
+                       .description = "HTTP server with a self-sizing pool of pre-forked workers",
                        .accepts_workers = true,
-                       .workers_help = "worker processes (default: one per core)"});
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  hs::Scoreboard board(server.options.workers > 0 ? server.options.workers : std::max(1, cores));
-  hs::Children children;
-  auto on_exit = [&](pid_t pid, int status) { OnWorkerExit(board, pid, status); };
-
-  // Supervise: keep every slot filled until shutdown begins -- at start, and when a worker dies.
-  while (!hs::ShutdownRequested()) {
-    for (size_t i = 0; i < board.size(); ++i) {
-      if (board[i].pid == 0) StartWorker(server, children, board, board[i]);
-    }
-    pollfd wake[] = {{hs::ShutdownFd(), POLLIN, 0}, {children.reaped_fd(), POLLIN, 0}};
-    ::poll(wake, 2, board.Live() < board.size() ? 1000 : -1);  // a fork failed: retry in 1 s
-    children.Collect(on_exit);
-  }
+                       .accepts_pool_sizing = true,
+                       .workers_help = "worker processes to start with, and never fewer "
+                                       "(default: one per core)"});
+  hs::Prefork pool(server.options);  // the scoreboard: mapped before the first fork
+  pool.Supervise([&](hs::WorkerSlot& me) { ServeClients(server, pool, me); });
 
   // Shutdown: close our copy of the listener at once -- the workers serve what is queued, and
   // the socket closes with the last worker's copy (RunAcceptLoop explains when) -- then stop and
-  // reap every worker (a worker killed while busy must not hold the others back: Release).
+  // reap every worker (one killed while busy does not hold the others back: Release).
   server.listener.reset();
-  children.StopAll(on_exit);
+  pool.StopAll();
   return 0;
 }

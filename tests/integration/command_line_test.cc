@@ -49,7 +49,8 @@ TEST(CommandLineExit, HelpExitsZeroWithUsage) {
   EXPECT_TRUE(absl::StartsWith(r.output,
                                "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
                                "[-c {thread,thread-pool,process,process-pool,async,single}] "
-                               "[--workers N] [--list-models]\n"))
+                               "[--workers N] [--min-spare N] [--max-spare N] [--max-workers N] "
+                               "[--list-models]\n"))
       << r.output;
   EXPECT_THAT(r.output, HasSubstr("\noptional arguments:\n  -h, --help            show this help"));
 }
@@ -170,6 +171,32 @@ TEST(Wrapper, RejectsAFlagTheModelDoesNotTake) {
               "http_server: error: unknown option '--workers': only the thread-pool, process-pool "
               "and async models take it (see --help)\n");
   }
+}
+
+// Issue 13: the process pool's sizing flags pass through the wrapper; other models refuse them.
+TEST(Wrapper, PassesThePoolSizingOnToTheProcessPoolOnly) {
+  TempDir root;
+  root.Write("index.html", "hello\n");
+  ServerProcess server("http_server", {"-c", "process-pool", "--workers", "3", "--max-workers", "3",
+                                       "--min-spare", "1", "--max-spare", "1", "-f", root.path()});
+  ASSERT_GT(server.port(), 0);
+  EXPECT_TRUE(Eventually([&] { return LiveChildren(server.pid()).size() == 3; }, absl::Seconds(3)));
+  auto r = Fetch(server.port(), Get("/"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "hello\n");
+  for (const char* model : {"thread-pool", "async", "process"}) {
+    CommandResult refused =
+        RunBinary("http_server", {"-c", model, "--max-workers", "8", "-p", "0"});
+    EXPECT_EQ(refused.exit_code, 2) << model;
+    EXPECT_EQ(refused.output,
+              "http_server: error: unknown option '--max-workers': only the process-pool model "
+              "takes it (see --help)\n");
+  }
+  CommandResult contradiction =
+      RunBinary("http_server", {"-c", "process-pool", "--workers", "8", "--max-workers", "4"});
+  EXPECT_EQ(contradiction.exit_code, 2);
+  EXPECT_EQ(contradiction.output,
+            "http_server: error: invalid max-workers '4': fewer than --workers 8 (see --help)\n");
 }
 
 // Issue 11.3: errors the model reports after execv name the program the user ran.

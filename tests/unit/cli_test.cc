@@ -192,6 +192,54 @@ TEST(CommandLine, WorkersWhereAccepted) {
   EXPECT_FALSE(Parse({"--workers", "many"}, kWrapper).ok());
 }
 
+const CommandLineSpec kProcessPool = {
+    .program = "process_pool_server", .accepts_workers = true, .accepts_pool_sizing = true};
+
+TEST(CommandLine, PoolSizingDefaultsAndValues) {
+  auto defaults = Parse({}, kProcessPool);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->options.min_spare, 2);
+  EXPECT_EQ(defaults->options.max_spare, 8);
+  EXPECT_EQ(defaults->options.max_workers, 256);
+  auto typed = Parse({"--min-spare", "3", "--max-spare=5", "--max-workers", "9", "--workers", "9"},
+                     kProcessPool);
+  ASSERT_TRUE(typed.ok()) << typed.status();
+  EXPECT_EQ(typed->options.min_spare, 3);
+  EXPECT_EQ(typed->options.max_spare, 5);
+  EXPECT_EQ(typed->options.max_workers, 9);
+  EXPECT_EQ(typed->options.workers, 9);
+}
+
+// A maximum the user did not type makes room for a minimum they did; two typed values that
+// contradict each other are an error.
+TEST(CommandLine, PoolSizingUntypedLimitsFollowTypedOnes) {
+  EXPECT_EQ(Parse({"--min-spare", "20"}, kProcessPool)->options.max_spare, 20);
+  EXPECT_EQ(Parse({"--max-spare", "1"}, kProcessPool)->options.min_spare, 1);
+  EXPECT_EQ(Parse({"--workers", "300"}, kProcessPool)->options.max_workers, 300);
+  EXPECT_EQ(Error({"--min-spare", "5", "--max-spare", "4"}, kProcessPool),
+            "invalid max-spare '4': less than --min-spare 5");
+  EXPECT_EQ(Error({"--workers", "8", "--max-workers", "4"}, kProcessPool),
+            "invalid max-workers '4': fewer than --workers 8");
+}
+
+TEST(CommandLine, PoolSizingBadValuesAndOtherModels) {
+  EXPECT_EQ(Error({"--max-workers", "0"}, kProcessPool),
+            "invalid max-workers '0': expected a number from 1 to 4096");
+  EXPECT_EQ(Error({"--min-spare", "many"}, kProcessPool),
+            "invalid min-spare 'many': expected a number from 1 to 4096");
+  EXPECT_EQ(Error({"--max-spare"}, kProcessPool), "--max-spare needs a number");
+  EXPECT_EQ(Error({"--max-workers", "4"}, kWrapper),
+            "unknown option '--max-workers': only the process-pool model takes it");
+  EXPECT_EQ(Error({"--min-spare", "4"}),
+            "unknown option '--min-spare': only the process-pool "
+            "model takes it");
+}
+
+TEST(WithoutConcurrency, KeepsThePoolSizingWithItsValues) {
+  EXPECT_THAT(Strip({"-c", "process-pool", "--max-workers", "4", "--min-spare", "1"}),
+              ElementsAre("--max-workers", "4", "--min-spare", "1"));
+}
+
 // Issue 11.5: laid out like the lab's argparse text, same flags in the same order.
 TEST(CommandLine, HelpReadsLikeTheLabs) {
   auto parsed = Parse({"-h"},

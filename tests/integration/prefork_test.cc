@@ -1,0 +1,220 @@
+// The process pool as a self-sizing prefork (pool_server/prefork.h): it grows as its workers turn
+// busy, shrinks back once they are idle, never passes --max-workers, can be held to a fixed size,
+// and prints its scoreboard on SIGUSR1. (The suites that run every model cover the rest: slow
+// clients, a killed worker, shutdown.)
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace hs::testing {
+namespace {
+
+class ProcessPoolTest : public ::testing::Test {
+ protected:
+  ServerProcess Start(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"-f", site_.root()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ServerProcess("process_pool_server", args);
+  }
+
+  static size_t Workers(const ServerProcess& server) { return LiveChildren(server.pid()).size(); }
+
+  // `n` clients that each send half a request and then nothing: each holds a worker (reading)
+  // until it leaves, or for the 10 s request timeout.
+  static std::vector<Fd> HoldWorkers(int port, int n) {
+    std::vector<Fd> clients;
+    for (int i = 0; i < n; ++i) {
+      clients.push_back(ConnectQuietly(port));
+      EXPECT_TRUE(clients.back().valid());
+      SendRaw(clients.back().get(), "GET / HTTP/1.1\r\nHost: x\r\n");
+    }
+    return clients;
+  }
+
+  // `n` clients at once, each on its own connection; every one must get its page.
+  static void FetchConcurrently(int port, int n) {
+    std::vector<std::optional<HttpResponse>> responses(static_cast<size_t>(n));
+    std::vector<std::thread> clients;
+    for (auto& response : responses) {
+      clients.emplace_back([&] { response = TryFetch(port, Get("/page.html")); });
+    }
+    for (std::thread& client : clients) client.join();
+    for (const auto& r : responses) {
+      ASSERT_TRUE(r.has_value());
+      EXPECT_EQ(r->status, 200);
+    }
+  }
+
+  // The scoreboard lines (one per worker) of the last SIGUSR1 report in the server's stderr.
+  static std::vector<std::string> ScoreboardLines(const ServerProcess& server) {
+    const std::string err = server.Stderr();
+    const size_t report = err.rfind("scoreboard:");
+    std::vector<std::string> lines;
+    if (report == std::string::npos) return lines;
+    for (absl::string_view line : absl::StrSplit(err.substr(report), '\n')) {
+      if (absl::StartsWith(line, "  pid ")) lines.emplace_back(line);
+    }
+    return lines;
+  }
+
+  PageSite site_;
+};
+
+// Watches how many workers the server has, from another thread, and keeps the largest count.
+class PeakWorkers {
+ public:
+  explicit PeakWorkers(const ServerProcess& server)
+      : thread_([this, pid = server.pid()] {
+          while (!stop_) {
+            peak_ = std::max(peak_.load(), LiveChildren(pid).size());
+            absl::SleepFor(absl::Milliseconds(5));
+          }
+        }) {}
+  ~PeakWorkers() {
+    stop_ = true;
+    thread_.join();
+  }
+  size_t peak() const { return peak_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<size_t> peak_{0};
+  std::thread thread_;
+};
+
+// Before: two workers (one per core) and no growth, so six delayed requests took three waves.
+TEST_F(ProcessPoolTest, SixDelayedRequestsWithDefaultSettingsTakeAboutOneDelay) {
+  ServerProcess server = Start({"--delay=1"});
+  ASSERT_GT(server.port(), 0);
+  const absl::Time start = absl::Now();
+  FetchConcurrently(server.port(), 6);
+  const absl::Duration wall = absl::Now() - start;
+  EXPECT_GE(wall, absl::Seconds(1));
+  EXPECT_LT(wall, absl::Milliseconds(1800)) << "the pool did not grow for the waiting clients";
+}
+
+// Before: 64 idle slow clients held both workers, and everyone else waited for their timeouts.
+TEST_F(ProcessPoolTest, SixtyFourSlowClientsDoNotStarveANewOne) {
+  ServerProcess server = Start({});
+  ASSERT_GT(server.port(), 0);
+  std::vector<Fd> slow = HoldWorkers(server.port(), 64);
+  const absl::Time asked = absl::Now();
+  auto r = TryFetch(server.port(), Get("/page.html"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_LT(absl::Now() - asked, absl::Seconds(1)) << "behind 64 slow clients";
+  EXPECT_GE(Workers(server), 66u) << "a worker each, and --min-spare 2 idle";
+}
+
+TEST_F(ProcessPoolTest, GrowsWhenWorkersTurnBusyAndShrinksBackToMaxSpareIdle) {
+  ServerProcess server = Start({"--workers", "2", "--min-spare", "2", "--max-spare", "4"});
+  ASSERT_GT(server.port(), 0);
+  ASSERT_TRUE(Eventually([&] { return Workers(server) == 2; }, absl::Seconds(3)));
+  // Two clients take both workers: the parent hears of it at once and forks two spare ones.
+  std::vector<Fd> held = HoldWorkers(server.port(), 2);
+  const absl::Time busy = absl::Now();
+  ASSERT_TRUE(Eventually([&] { return Workers(server) >= 4; }, absl::Seconds(2)));
+  EXPECT_LT(absl::Now() - busy, absl::Milliseconds(500)) << "slow to react";
+  // Twenty more: it keeps two idle beside however many are busy.
+  std::vector<Fd> more = HoldWorkers(server.port(), 20);
+  EXPECT_TRUE(Eventually([&] { return Workers(server) >= 24; }, absl::Seconds(3)))
+      << Workers(server) << " workers for 22 busy";
+  // They leave: the extra idle workers retire, down to --max-spare, and no further.
+  held.clear();
+  more.clear();
+  EXPECT_TRUE(Eventually([&] { return Workers(server) == 4; }, absl::Seconds(5)))
+      << Workers(server) << " workers, want --max-spare 4 idle";
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Workers(server), 4u);
+  server.Signal(SIGINT);
+  ExpectExitZero(server, absl::Seconds(3));
+  // Retiring is routine: only a worker that died unasked is worth a line.
+  EXPECT_EQ(server.Stderr(), "listening on port " + std::to_string(server.port()) + ", serving " +
+                                 std::filesystem::canonical(site_.root()).string() + "\n");
+}
+
+// The recipe for a fixed-size pool: --workers N --max-workers N.
+TEST_F(ProcessPoolTest, FixedSizePoolServesTwelveDelayedRequestsInThreeWaves) {
+  ServerProcess server = Start({"--workers", "4", "--max-workers", "4", "--delay=1"});
+  ASSERT_GT(server.port(), 0);
+  ASSERT_TRUE(Eventually([&] { return Workers(server) == 4; }, absl::Seconds(3)));
+  PeakWorkers peak(server);
+  const absl::Time start = absl::Now();
+  FetchConcurrently(server.port(), 12);
+  const absl::Duration wall = absl::Now() - start;
+  EXPECT_GE(wall, absl::Milliseconds(2900)) << "more than four at a time";
+  EXPECT_LT(wall, absl::Milliseconds(4500));
+  EXPECT_EQ(peak.peak(), 4u);
+  EXPECT_EQ(Workers(server), 4u);
+}
+
+TEST_F(ProcessPoolTest, NeverMoreWorkersThanMaxWorkers) {
+  ServerProcess server = Start({"--max-workers", "6"});
+  ASSERT_GT(server.port(), 0);
+  PeakWorkers peak(server);
+  std::vector<Fd> held = HoldWorkers(server.port(), 20);
+  EXPECT_TRUE(Eventually([&] { return Workers(server) == 6; }, absl::Seconds(3)));
+  absl::SleepFor(absl::Milliseconds(500));  // long enough for several looks at the scoreboard
+  EXPECT_EQ(peak.peak(), 6u);
+  // The rest wait in the kernel's queue, and are served once the held clients leave.
+  Fd waiting = Connect(server.port());
+  SendRaw(waiting.get(), Get("/page.html"));
+  EXPECT_FALSE(Readable(waiting.get(), absl::Milliseconds(300))) << "a seventh worker answered";
+  held.clear();
+  auto r = ReadResponse(waiting.get());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(peak.peak(), 6u);
+}
+
+TEST_F(ProcessPoolTest, Usr1PrintsTheScoreboardOneLinePerWorker) {
+  ServerProcess server = Start({"--workers", "3", "--delay=1"});
+  ASSERT_GT(server.port(), 0);
+  ASSERT_TRUE(Eventually([&] { return Workers(server) == 3; }, absl::Seconds(3)));
+  ASSERT_TRUE(Fetch(server.port(), Get("/index.html")).has_value());  // one request served
+  Fd delayed = Connect(server.port());
+  SendRaw(delayed.get(), Get("/page.html"));
+  absl::SleepFor(absl::Milliseconds(300));  // inside its 1 s delay
+  server.Signal(SIGUSR1);
+  ASSERT_TRUE(Eventually([&] { return ScoreboardLines(server).size() == 3; }, absl::Seconds(2)))
+      << server.Stderr();
+  const std::vector<std::string> lines = ScoreboardLines(server);
+  const std::string all = absl::StrJoin(lines, "\n");
+  EXPECT_THAT(server.Stderr(), ::testing::HasSubstr("process_pool_server: scoreboard: 3 workers"));
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return absl::StrContains(l, " delaying "); }),
+            1)
+      << all;
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return absl::StrContains(l, " idle "); }),
+            2)
+      << all;
+  std::vector<pid_t> workers = LiveChildren(server.pid());
+  for (pid_t pid : workers) {
+    EXPECT_THAT(all, ::testing::HasSubstr("pid " + std::to_string(pid) + " ")) << all;
+  }
+  EXPECT_THAT(all, ::testing::ContainsRegex("requests 1 +connections [12]"));
+  // The signal changed nothing else: the delayed client gets its page, the server exits 0.
+  auto r = ReadResponse(delayed.get());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  server.Signal(SIGINT);
+  ExpectExitZero(server, absl::Seconds(3));
+}
+
+}  // namespace
+}  // namespace hs::testing
