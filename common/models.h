@@ -25,7 +25,9 @@ struct ModelInfo {
   // Keeps a connection open for the next request (single_server answers one and closes).
   bool keep_alive;
   // A slow or idle client holds a worker (the only thread, or one of a fixed pool), so a few
-  // of them make everyone else wait: the weakness of the iterative model and the pools.
+  // of them make everyone else wait: the weakness of the iterative model and the process pool.
+  // (The thread pool's workers serve only connections with bytes to read: a poller waits on the
+  // others, pool_server/poller.h.)
   bool slow_clients_hold_workers;
 };
 

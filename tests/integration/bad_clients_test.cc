@@ -44,7 +44,8 @@ constexpr size_t kHugeSize = 20 * 1024 * 1024;  // far more than the socket buff
 struct Model {
   std::string binary;
   // A few slow clients can hold every worker (one connection at a time, or a fixed pool): the
-  // documented weakness of single_server and the pools.
+  // documented weakness of single_server and the process pool. (The thread pool's poller waits
+  // on them instead of a worker: it is held to the same promise as the per-connection models.)
   bool starves;
   // Options for a pool small enough that 64 slow clients surely hold it all...
   std::vector<std::string> small_pool;
