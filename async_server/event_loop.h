@@ -36,9 +36,9 @@
 
 #include "absl/time/time.h"
 #include "async_server/task.h"
-#include "async_server/timer_heap.h"
 #include "common/conversation.h"
 #include "common/socket.h"
+#include "common/timer_heap.h"
 
 namespace hs::async {
 

@@ -9,6 +9,7 @@
 
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/send_response.h"
 #include "common/shutdown.h"
 
 namespace hs {
@@ -35,17 +36,6 @@ void Read(int fd, Conversation& conversation, const Step& step) {
   conversation.PeerClosed();  // EOF or a reset
 }
 
-absl::Status Send(int fd, const ResponsePlan& plan) {
-  const bool has_file = plan.file.valid() && plan.file_size > 0;
-  const bool has_body = has_file || !plan.body.empty();
-  // MSG_MORE: the head waits in the kernel for the body, so a small response is one segment.
-  // Never without a body: the head would wait for the kernel's 200 ms cork timer.
-  absl::Status status = SendAll(fd, plan.head, /*more=*/has_body, kSendTimeout);
-  if (!status.ok()) return status;
-  if (has_file) return SendFileAll(fd, plan.file.get(), 0, plan.file_size, kSendTimeout);
-  return SendAll(fd, plan.body, /*more=*/false, kSendTimeout);
-}
-
 }  // namespace
 
 void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot& root,
@@ -70,7 +60,7 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
         absl::SleepFor(step.until - absl::Now());
         break;
       case Step::Kind::kSend:
-        if (absl::Status sent = Send(fd, *step.response); sent.ok()) {
+        if (absl::Status sent = SendResponse(fd, *step.response); sent.ok()) {
           conversation.Sent(absl::Now());
         } else {
           HS_VLOG(fd, "send failed: %s", sent.message());

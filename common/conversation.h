@@ -61,9 +61,10 @@ struct ConversationPolicy {
   // false: answer one request, then close (single_server: an idle keep-alive client would
   // otherwise block everyone behind it).
   bool keep_alive = true;
-  // A pool: true while other clients wait for a worker. Each answer given meanwhile closes its
-  // connection (Connection: close), so the worker moves on instead of serving one keep-alive
-  // client forever while the rest starve (Apache's prefork problem).
+  // A pool whose workers each hold a connection (the process pool): true while other clients
+  // wait for a worker. Each answer given meanwhile closes its connection (Connection: close), so
+  // the worker moves on instead of serving one keep-alive client forever while the rest starve
+  // (Apache's prefork problem). The thread pool needs none: its workers hold no idle connection.
   std::function<bool()> others_waiting;
   absl::Duration delay = absl::ZeroDuration();  // -d: before each answer to a request
 };

@@ -25,8 +25,14 @@ struct ModelInfo {
   // Keeps a connection open for the next request (single_server answers one and closes).
   bool keep_alive;
   // A slow or idle client holds a worker (the only thread, or one of a fixed pool), so a few
-  // of them make everyone else wait: the weakness of the iterative model and fixed pools.
+  // of them make everyone else wait: the weakness of the iterative model. (The thread pool's
+  // poller waits on idle connections instead of a worker, pool_server/poller.h; the process pool
+  // forks a worker for each, up to --max-workers, pool_server/prefork.h.)
   bool slow_clients_hold_workers;
+  // A worker is held by one connection from accept to close, idle time included (the iterative,
+  // per-connection and process-pool models; not the thread pool, whose poller holds idle
+  // connections, nor the event loop).
+  bool worker_holds_connection;
   // Takes --min-spare, --max-spare and --max-workers: a pool that sizes itself.
   bool accepts_pool_sizing = false;
 };

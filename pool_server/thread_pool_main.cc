@@ -1,25 +1,26 @@
-// thread_pool_server -- a fixed pool of worker threads fed by a hand-written queue.
+// thread_pool_server -- half-sync/half-async: N worker threads behind one poller thread.
 //
-// N worker threads (--workers, default 4 per core, at least 4) start up front; the main thread
-// accepts and pushes each connection into a bounded WorkQueue (pool_server/work_queue.h), and an
-// idle worker pops it and serves it. Cost: N threads once, no thread creation per connection;
-// the queue's lock is the only shared state. What breaks it: a worker is held for as long as
-// its connection lasts, so N slow or idle keep-alive clients fill the pool (the idle 5 s and
-// request 10 s timeouts from common/ bound how long); then the queue fills, the acceptor waits,
-// and new clients wait in the kernel's backlog. (Busy keep-alive clients do yield: while the
-// queue is not empty, each answer closes its connection.) Use it for a known, bounded load.
-// Shutdown: RunAcceptLoop stops accepting and drains the kernel's queue into ours; Close() then
-// lets the workers serve what is queued, see nullopt and return; main joins them all.
+// The main thread accepts and waits, in one epoll, on every connection that waits for its client
+// (pool_server/poller.h). A connection with work -- bytes arrived, a deadline passed, shutdown --
+// goes through a bounded WorkQueue (pool_server/work_queue.h) to one of N workers (--workers,
+// default 4 per core, at least 4), which runs it with blocking calls until it would wait for the
+// client again, then gives it back (ServeTurn, pool_server/pooled_connection.h). Apache's event
+// MPM and Java's NIO connectors work so. Cost: N threads once, and a hand-off per request. Idle
+// keep-alive and slow clients cost a descriptor each, not a worker. What breaks it: N slow
+// requests (-d, slow work): they hold the N workers, the queue fills, and new clients wait in
+// the kernel's backlog. Shutdown: the poller takes the accept queue, closes the listener, wakes
+// what must act and returns when every connection has closed; Close() ends the workers.
 #include <algorithm>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/connection.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "common/threads.h"
+#include "pool_server/poller.h"
+#include "pool_server/pooled_connection.h"
 #include "pool_server/work_queue.h"
 
 int main(int argc, char** argv) {
@@ -32,22 +33,23 @@ int main(int argc, char** argv) {
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   const int workers = server.options.workers > 0 ? server.options.workers : std::max(4, 4 * cores);
 
-  // One waiting connection per worker: enough that a worker finishing finds its next client
-  // without waiting for the acceptor; beyond that, clients wait in the kernel (back-pressure).
-  hs::WorkQueue<hs::Fd> queue(workers);
+  // Ready connections only. One waiting per worker: enough that a worker finishing finds its next
+  // one without waiting for the poller; beyond that the poller waits, and stops accepting
+  // (back-pressure: new clients wait in the kernel's backlog).
+  hs::WorkQueue<hs::ConnectionPtr> queue(workers);
+  hs::Poller poller(server.listener, server.options, server.root);
   std::vector<std::thread> pool;
-  const absl::Status started = hs::StartThreads(pool, 1, workers, "worker thread", [&] {
-    while (std::optional<hs::Fd> client = queue.Pop()) {
-      hs::ServeConnection(*std::move(client), server.options, server.root,
-                          {.others_waiting = [&] { return queue.HasWaiting(); }});
+  absl::Status status = hs::StartThreads(pool, 1, workers, "worker thread", [&] {
+    while (std::optional<hs::ConnectionPtr> ready = queue.Pop()) {
+      poller.GiveBack(hs::ServeTurn(*std::move(ready)));  // waiting for its client, or closed
     }
   });
-  if (started.ok()) {
-    hs::RunAcceptLoop(server.listener, [&](hs::Fd client) { queue.Push(std::move(client)); });
-  } else {
-    hs::LogInfo(absl::StrCat(server.options.program, ": error: ", started.message()));
+  if (status.ok()) {
+    status = poller.Run([&](hs::ConnectionPtr ready) { queue.Push(std::move(ready)); });
   }
+  if (!status.ok())
+    hs::LogInfo(absl::StrCat(server.options.program, ": error: ", status.message()));
   queue.Close();
   for (std::thread& worker : pool) worker.join();
-  return started.ok() ? 0 : 1;
+  return status.ok() ? 0 : 1;
 }

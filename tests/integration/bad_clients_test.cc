@@ -44,8 +44,8 @@ constexpr size_t kHugeSize = 20 * 1024 * 1024;  // far more than the socket buff
 struct Model {
   std::string binary;
   // A few slow clients can hold every worker (one connection at a time, or a fixed pool): the
-  // documented weakness of single_server and the thread pool. (The process pool forks a worker
-  // for each, up to --max-workers.)
+  // documented weakness of single_server. (The thread pool's poller waits on them instead of a
+  // worker; the process pool forks a worker for each, up to --max-workers.)
   bool starves;
   // Options for a pool small enough that 64 slow clients surely hold it all (a self-sizing pool
   // starts that small, and must grow)...

@@ -1,4 +1,4 @@
-#include "async_server/timer_heap.h"
+#include "common/timer_heap.h"
 
 #include <cstddef>
 #include <random>
@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
-namespace hs::async {
+namespace hs {
 namespace {
 
 absl::Time At(int seconds) { return absl::UnixEpoch() + absl::Seconds(seconds); }
@@ -157,4 +157,4 @@ TEST(TimerHeap, RandomOperationsMatchASortedReference) {
 }
 
 }  // namespace
-}  // namespace hs::async
+}  // namespace hs

@@ -1,6 +1,6 @@
-#include "async_server/timer_heap.h"
+#include "common/timer_heap.h"
 
-namespace hs::async {
+namespace hs {
 
 void TimerHeap::Push(TimerEntry* entry) {
   heap_.push_back(entry);
@@ -45,4 +45,4 @@ void TimerHeap::SiftDown(size_t slot) {
   Place(slot, entry);
 }
 
-}  // namespace hs::async
+}  // namespace hs
