@@ -60,18 +60,10 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
         absl::SleepFor(step.until - absl::Now());
         break;
       case Step::Kind::kSend:
-        if (absl::Status sent = SendResponse(fd, *step.response); sent.ok()) {
-          conversation.Sent(absl::Now());
-        } else {
-          HS_VLOG(fd, "send failed: %s", sent.message());
-          conversation.SendFailed();
-        }
+        SendStep(fd, step, conversation);
         break;
       case Step::Kind::kClose:
-        if (step.linger == Step::Linger::kYes ||
-            (step.linger == Step::Linger::kIfUnreadInput && HasUnreadInput(fd))) {
-          LingeringClose(std::move(client));
-        }
+        CloseStep(std::move(client), step);
         return;
     }
   }

@@ -1,6 +1,8 @@
 #include "common/send_response.h"
 
+#include "absl/time/clock.h"
 #include "common/conversation.h"
+#include "common/log.h"
 #include "common/socket.h"
 
 namespace hs {
@@ -15,5 +17,21 @@ absl::Status SendResponse(int fd, const ResponsePlan& plan) {
   if (has_file) return SendFileAll(fd, plan.file.get(), 0, plan.file_size, kSendTimeout);
   return SendAll(fd, plan.body, /*more=*/false, kSendTimeout);
 }
+
+void SendStep(int fd, const Step& step, Conversation& conversation) {
+  if (absl::Status sent = SendResponse(fd, *step.response); sent.ok()) {
+    conversation.Sent(absl::Now());
+  } else {
+    HS_VLOG(fd, "send failed: %s", sent.message());
+    conversation.SendFailed();
+  }
+}
+
+void CloseStep(Fd socket, const Step& step) {
+  if (step.linger == Step::Linger::kYes ||
+      (step.linger == Step::Linger::kIfUnreadInput && HasUnreadInput(socket.get()))) {
+    LingeringClose(std::move(socket));
+  }
+}  // ~Fd closes it (if LingeringClose has not)
 
 }  // namespace hs

@@ -57,18 +57,10 @@ ConnectionPtr ServeTurn(ConnectionPtr connection) {
         absl::SleepFor(step.until - absl::Now());
         break;
       case Step::Kind::kSend:
-        if (absl::Status sent = SendResponse(fd, *step.response); sent.ok()) {
-          conversation.Sent(absl::Now());
-        } else {
-          HS_VLOG(fd, "send failed: %s", sent.message());
-          conversation.SendFailed();
-        }
+        SendStep(fd, step, conversation);
         break;
       case Step::Kind::kClose:
-        if (step.linger == Step::Linger::kYes ||
-            (step.linger == Step::Linger::kIfUnreadInput && HasUnreadInput(fd))) {
-          LingeringClose(std::move(connection->socket));
-        }
+        CloseStep(std::move(connection->socket), step);
         return nullptr;  // closes the socket (if the linger has not)
     }
   }
