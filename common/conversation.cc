@@ -32,11 +32,12 @@ const ResponsePlan& ContinueResponse() {
 
 Conversation::Conversation(const DocumentRoot& root, ConversationPolicy policy, absl::Time now,
                            int log_id)
-    : root_(root), policy_(std::move(policy)), log_id_(log_id), idle_since_(now) {}
+    : root_(root), policy_(std::move(policy)), log_id_(log_id), began_(now), idle_since_(now) {}
 
-bool Conversation::KeepAliveAllowed() const {
+// The turn is checked first: it is a subtraction, others_waiting() is a system call.
+bool Conversation::KeepAliveAllowed(absl::Time now) const {
   return policy_.keep_alive && !shutdown_at_ &&
-         !(policy_.others_waiting && policy_.others_waiting());
+         !(policy_.others_waiting && now - began_ >= kFairTurn && policy_.others_waiting());
 }
 
 Step Conversation::Next(absl::Time now) {
@@ -86,7 +87,7 @@ Step Conversation::Next(absl::Time now) {
     }
     return ReadStep();
   }
-  ResponsePlan response = Respond(request, root_, KeepAliveAllowed());
+  ResponsePlan response = Respond(request, root_, KeepAliveAllowed(now));
   HS_VLOG(log_id_, "%s %s -> %d", Sv(request.method), Sv(request.target), response.status);
   return Answer(std::move(response), parsed.consumed, /*apply_delay=*/true, now);
 }

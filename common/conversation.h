@@ -34,6 +34,13 @@ inline constexpr absl::Duration kIdleTimeout = absl::Seconds(5);
 inline constexpr absl::Duration kRequestTimeout = absl::Seconds(10);
 // A client that stops reading our response for this long is dropped (see SendStall).
 inline constexpr absl::Duration kSendTimeout = absl::Seconds(10);
+// A connection holding a worker that other clients wait for keeps it this long before it must
+// yield (ConversationPolicy::others_waiting): a time slice, like a scheduler's quantum. Long
+// enough that a busy keep-alive client gets thousands of answers per connection -- reconnecting
+// costs more than a request, and closing after every answer made the process pool at 1,000
+// clients no faster than Connection: close -- and short enough that a waiting client is
+// answered well within a second: with W workers and C busy clients, about (C / W - 1) turns.
+inline constexpr absl::Duration kFairTurn = absl::Milliseconds(100);
 // How many bytes one read asks for.
 inline constexpr size_t kReadChunk = 16 * 1024;
 
@@ -62,9 +69,10 @@ struct ConversationPolicy {
   // otherwise block everyone behind it).
   bool keep_alive = true;
   // A pool whose workers each hold a connection (the process pool): true while other clients
-  // wait for a worker. Each answer given meanwhile closes its connection (Connection: close), so
-  // the worker moves on instead of serving one keep-alive client forever while the rest starve
-  // (Apache's prefork problem). The thread pool needs none: its workers hold no idle connection.
+  // wait for a worker. Once the connection has had its turn (kFairTurn), each answer given
+  // meanwhile closes it (Connection: close), so the worker moves on instead of serving one
+  // keep-alive client forever while the rest starve (Apache's prefork problem). The thread pool
+  // needs none: its workers hold no idle connection.
   std::function<bool()> others_waiting;
   absl::Duration delay = absl::ZeroDuration();  // -d: before each answer to a request
 };
@@ -96,7 +104,7 @@ class Conversation {
   Step ReadStep() const;
   Step Answer(ResponsePlan response, size_t consumed, bool apply_delay, absl::Time now);
   void Close(Step::Linger linger, std::string_view why);
-  bool KeepAliveAllowed() const;
+  bool KeepAliveAllowed(absl::Time now) const;
 
   const DocumentRoot& root_;
   const ConversationPolicy policy_;
@@ -104,6 +112,7 @@ class Conversation {
   Phase phase_ = Phase::kReading;
   std::string buffer_;  // received and not yet answered
   int answered_ = 0;
+  const absl::Time began_;    // the connection's start: its turn (kFairTurn) counts from here
   absl::Time idle_since_;     // the last answer (or the connection's start)
   absl::Time first_byte_at_;  // of the request in buffer_, once it has begun
   std::optional<absl::Time> shutdown_at_;

@@ -8,8 +8,9 @@
 // the parent sizes the pool from it, and `kill -USR1 <parent>` prints it. Cost: a process per
 // client being served, forked ahead of need, none per connection. What breaks it: memory (a
 // process per concurrent client), and the --max-workers cap -- slow or idle clients beyond it
-// wait in the kernel's queue (busy keep-alive clients yield: while one waits, each answer
-// closes). A crashed worker loses only its connection. Shutdown: see RunAcceptLoop.
+// wait in the kernel's queue (busy keep-alive clients yield: while one waits, a connection that
+// has had its turn closes with its next answer). A crashed worker loses only its connection.
+// Shutdown: see RunAcceptLoop.
 #include <utility>
 
 #include "common/connection.h"
@@ -21,8 +22,8 @@
 void ServeClients(hs::Server& server, hs::Prefork& pool, hs::WorkerSlot& me) {
   const int listener = server.listener.get();
   hs::Scoreboard& board = pool.board();
-  // A client waits and no worker is free: each answer closes its connection, so this worker
-  // moves on rather than keep one keep-alive client while the others starve.
+  // A client waits and no worker is free: once its turn (kFairTurn) is over, a connection's next
+  // answer closes it, so this worker moves on rather than keep one client while others starve.
   auto others_waiting = [&] { return board.Idle() == 0 && hs::HasPendingConnection(listener); };
   auto serve = [&](hs::Fd client) {
     pool.TurnedBusy(me);

@@ -172,15 +172,28 @@ TEST_F(ConversationTest, NoKeepAlivePolicyClosesAfterOneAnswer) {
   EXPECT_EQ(step.linger, Step::Linger::kIfUnreadInput);
 }
 
-TEST_F(ConversationTest, OthersWaitingTurnsKeepAliveOff) {
+TEST_F(ConversationTest, OthersWaitingTurnsKeepAliveOffOnceTheTurnIsOver) {
   bool waiting = false;
   Conversation c = Make({.others_waiting = [&] { return waiting; }});
   c.Received(kGet, kStart);
   EXPECT_THAT(SendNext(c, kStart), HasSubstr("Connection: keep-alive"));
   waiting = true;
-  c.Received(kGet, kStart);
-  EXPECT_THAT(SendNext(c, kStart), HasSubstr("Connection: close"));
-  EXPECT_EQ(c.Next(kStart).kind, Kind::kClose);
+  // Within its turn the connection keeps the worker although others wait...
+  const absl::Time within = kStart + kFairTurn - absl::Milliseconds(1);
+  c.Received(kGet, within);
+  EXPECT_THAT(SendNext(c, within), HasSubstr("Connection: keep-alive"));
+  // ... and after it, the next answer closes so that the worker moves on.
+  const absl::Time after = kStart + kFairTurn;
+  c.Received(kGet, after);
+  EXPECT_THAT(SendNext(c, after), HasSubstr("Connection: close"));
+  EXPECT_EQ(c.Next(after).kind, Kind::kClose);
+}
+
+TEST_F(ConversationTest, AfterItsTurnAConnectionKeepsTheWorkerWhileNobodyWaits) {
+  Conversation c = Make({.others_waiting = [] { return false; }});
+  const absl::Time later = kStart + 3 * kFairTurn;
+  c.Received(kGet, later);
+  EXPECT_THAT(SendNext(c, later), HasSubstr("Connection: keep-alive"));
 }
 
 TEST_F(ConversationTest, ShutdownClosesAnAnsweredIdleConnectionAtOnce) {
