@@ -45,13 +45,12 @@ Task<bool> AsyncSocket::WaitForRoom(SendStall& stall) {
   }
 }
 
-Task<absl::Status> AsyncSocket::Send(std::string_view data, bool more) {
+Task<absl::Status> AsyncSocket::Send(std::string_view first, std::string_view second, bool more) {
   const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
   SendStall stall(fd_.get(), kSendTimeout);
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd_.get(), data.data(), data.size(), flags);
+  while (!first.empty() || !second.empty()) {
+    const ssize_t n = SendSome(fd_.get(), first, second, flags);
     if (n >= 0) {
-      data.remove_prefix(static_cast<size_t>(n));
       stall.Sent(static_cast<size_t>(n));
       continue;
     }
@@ -63,8 +62,8 @@ Task<absl::Status> AsyncSocket::Send(std::string_view data, bool more) {
   co_return absl::OkStatus();
 }
 
-Task<absl::Status> AsyncSocket::SendFile(int file_fd, size_t count) {
-  off_t offset = 0;
+Task<absl::Status> AsyncSocket::SendFile(int file_fd, size_t from, size_t count) {
+  off_t offset = static_cast<off_t>(from);
   SendStall stall(fd_.get(), kSendTimeout);
   while (count > 0) {
     const ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);

@@ -38,12 +38,12 @@ class AsyncSocket {
   // loop's next read (they land in the loop's scratch buffer).
   Task<ReadResult> Read(std::string_view& received, absl::Time deadline, bool stop_aware);
 
-  // Every byte of `data`; `more` sets MSG_MORE (the head waits in the kernel for the body, so a
-  // small response leaves as one segment). Fails once the client has acknowledged nothing for
-  // kSendTimeout (see SendStall in common/socket.h).
-  Task<absl::Status> Send(std::string_view data, bool more = false);
-  // `count` bytes of `file_fd` from its start with sendfile(2); same timeout.
-  Task<absl::Status> SendFile(int file_fd, size_t count);
+  // Every byte of `first`, then of `second`, written together (one sendmsg while the buffer has
+  // room); `more` sets MSG_MORE (the head waits in the kernel for a body sent next). Fails once
+  // the client has acknowledged nothing for kSendTimeout (see SendStall in common/socket.h).
+  Task<absl::Status> Send(std::string_view first, std::string_view second, bool more = false);
+  // `count` bytes of `file_fd` from `offset` with sendfile(2); same timeout.
+  Task<absl::Status> SendFile(int file_fd, size_t offset, size_t count);
 
   // Closing with unread input makes the kernel send RST, which can destroy the answer before
   // the client reads it: shut our side, drop what arrives for a short while, then close.

@@ -35,14 +35,14 @@ Task<> Read(AsyncSocket& conn, Conversation& conversation, const Step& step) {
 }
 
 Task<absl::Status> Send(AsyncSocket& conn, const ResponsePlan& plan) {
-  const bool has_file = plan.file.valid() && plan.file_size > 0;
-  const bool has_body = has_file || !plan.body.empty();
-  // MSG_MORE: the head waits in the kernel for the body, so a small response is one segment.
-  // Never without a body: the head would wait for the kernel's 200 ms cork timer.
-  const absl::Status status = co_await conn.Send(plan.head, /*more=*/has_body);
-  if (!status.ok()) co_return status;
-  if (has_file) co_return co_await conn.SendFile(plan.file.get(), plan.file_size);
-  co_return co_await conn.Send(plan.body);
+  if (const int file = plan.SendfileFd(); file >= 0) {
+    // MSG_MORE: the head waits in the kernel for the file, so a response starts as one segment.
+    const absl::Status status = co_await conn.Send(plan.head, {}, /*more=*/true);
+    if (!status.ok()) co_return status;
+    co_return co_await conn.SendFile(file, plan.file_offset, plan.file_size);
+  }
+  // The head and a body from memory in one sendmsg().
+  co_return co_await conn.Send(plan.head, plan.InMemoryBody());
 }
 
 }  // namespace

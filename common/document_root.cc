@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -85,6 +86,11 @@ int OpenBeneathWithRealpath(int root_fd, const std::string& path) {
 }
 
 }  // namespace internal
+
+DocumentRoot::DocumentRoot(Fd dir) : dir_(std::move(dir)) {
+  static std::atomic<uint64_t> last_id{0};
+  id_ = ++last_id;
+}
 
 absl::StatusOr<DocumentRoot> DocumentRoot::Open(const std::string& folder) {
   const int fd = open(folder.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);

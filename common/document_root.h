@@ -3,6 +3,7 @@
 // document_root.cc for why the kernel does the check.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -19,10 +20,14 @@ class DocumentRoot {
   // Fails when `folder` is missing or not a directory.
   static absl::StatusOr<DocumentRoot> Open(const std::string& folder);
   int fd() const { return dir_.get(); }
+  // Unique in this process: tells caches (file_cache.h) which root an entry belongs to, where a
+  // descriptor number, reused once a root is closed, would not.
+  uint64_t id() const { return id_; }
 
  private:
-  explicit DocumentRoot(Fd dir) : dir_(std::move(dir)) {}
+  explicit DocumentRoot(Fd dir);
   Fd dir_;
+  uint64_t id_;
 };
 
 // Opens `path` (relative, as ResolveTarget gives it) for reading beneath the directory `root_fd`,

@@ -18,6 +18,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/file_cache.h"
 #include "common/mime.h"
 #include "common/request_target.h"
 
@@ -60,14 +61,10 @@ ResponsePlan RedirectToDirectory(const std::string& path, std::string_view targe
   return PageReply(301, reply, std::move(extra));
 }
 
-// 404 with the site's own 404.html when it has one (opened beneath the root like any file).
+// 404 with the site's own 404.html when it has one (found beneath the root like any file).
 ResponsePlan NotFound(const DocumentRoot& root, const ReplyOptions& reply) {
-  int error = 0;
-  Fd page = OpenBeneath(root.fd(), std::string(kNotFoundPage), &error);
-  struct stat st;
-  if (page && fstat(page.get(), &st) == 0 && S_ISREG(st.st_mode)) {
-    return FileReply(404, std::move(page), static_cast<size_t>(st.st_size), reply, kHtmlType);
-  }
+  FileLookup page = FileCache::ForThisThread().Find(root, std::string(kNotFoundPage), absl::Now());
+  if (page.file) return FileReply(404, std::move(page.file), reply, kHtmlType);
   return PageReply(404, reply);
 }
 
@@ -105,24 +102,21 @@ ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
   const ResolvedTarget target = ResolveTarget(request.target);
   if (target.status != 200) return PageReply(target.status, reply);
 
-  int error = 0;
-  Fd file = OpenBeneath(root.fd(), target.path, &error);
-  if (!file) return OpenFailure(error, root, reply);
-
-  struct stat st;
-  if (fstat(file.get(), &st) != 0) return PageReply(500, reply);
-  if (S_ISDIR(st.st_mode) && !target.trailing_slash) {
+  FileLookup found = FileCache::ForThisThread().Find(root, target.path, absl::Now());
+  if (found.error != 0) return OpenFailure(found.error, root, reply);
+  if (found.type == S_IFDIR && !target.trailing_slash) {
     return RedirectToDirectory(target.path, request.target, reply);
   }
   // FIFOs, devices, sockets, and a directory that is itself called index.html.
-  if (!S_ISREG(st.st_mode)) return PageReply(403, reply);
+  if (!found.file) return PageReply(403, reply);
 
+  const CachedFile& file = *found.file;
   ExtraHeaders extra;
-  extra.emplace_back("Last-Modified", LastModified(st.st_mtim.tv_sec));
-  const size_t size = static_cast<size_t>(st.st_size);
-  if (NotModified(request, st.st_mtim.tv_sec))
-    return NotModifiedReply(size, reply, std::move(extra));
-  return FileReply(200, std::move(file), size, reply, MimeType(target.path), std::move(extra));
+  extra.emplace_back("Last-Modified", LastModified(file.mtime.tv_sec));
+  if (NotModified(request, file.mtime.tv_sec)) {
+    return NotModifiedReply(file.size, reply, std::move(extra));
+  }
+  return FileReply(200, std::move(found.file), reply, MimeType(target.path), std::move(extra));
 }
 
 }  // namespace hs

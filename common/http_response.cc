@@ -145,6 +145,16 @@ ResponsePlan MakePlan(int status, const ReplyOptions& reply, std::string_view co
 
 }  // namespace
 
+std::string_view ResponsePlan::InMemoryBody() const {
+  if (!file) return body;
+  if (!file->in_memory()) return {};
+  return std::string_view(file->bytes).substr(file_offset, file_size);
+}
+
+int ResponsePlan::SendfileFd() const {
+  return file && !file->in_memory() && file_size > 0 ? file->file.get() : -1;
+}
+
 ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra) {
   if (status == 405) extra.emplace_back("Allow", "GET, HEAD");
   const std::string_view reason = ReasonPhrase(status);
@@ -156,8 +166,10 @@ ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra
   return plan;
 }
 
-ResponsePlan FileReply(int status, Fd file, size_t size, const ReplyOptions& reply,
-                       std::string_view content_type, ExtraHeaders extra) {
+ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file,
+                       const ReplyOptions& reply, std::string_view content_type,
+                       ExtraHeaders extra) {
+  const size_t size = file->size;
   ResponsePlan plan = MakePlan(status, reply, content_type, size, std::move(extra));
   if (!reply.head_only) {
     plan.file = std::move(file);

@@ -2,6 +2,7 @@
 // plan a driver sends (head, then an in-memory body or an open file).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/file_cache.h"
 #include "common/socket.h"
 
 namespace hs {
@@ -46,14 +48,24 @@ struct ResponseHead {
 //  Connection: keep-alive|close\r\n<extra headers>\r\n"
 std::string SerializeHead(const ResponseHead& head);
 
-// What a driver sends: the head, then `body` or `file`.
+// What a driver sends: the head, then `body` or part of `file`.
 struct ResponsePlan {
   int status = 200;
   std::string head;  // status line + headers + blank line
-  std::string body;  // in-memory body (error pages); empty when `file` is used or for HEAD
-  Fd file;           // body to sendfile(), when valid (never for HEAD)
+  std::string body;  // an in-memory body of our own (error pages); empty for HEAD
+  // Or a body from a file (never for HEAD): `file_size` bytes from `file_offset`, out of a small
+  // file's cached bytes or by sendfile() from a large one's descriptor. Shared with the file
+  // cache, so the file stays open while it is sent even if the cache lets go of it.
+  std::shared_ptr<const CachedFile> file;
+  size_t file_offset = 0;
   size_t file_size = 0;
   bool close = false;  // close the connection after sending
+
+  // What follows the head from memory: `body`, or the part of a small file to send. A driver
+  // sends it with the head in one system call (SendAll of two pieces).
+  std::string_view InMemoryBody() const;
+  // The descriptor to sendfile() `file_size` bytes from, at `file_offset`; -1 when none.
+  int SendfileFd() const;
 };
 
 // What a reply's shape depends on besides its status and body: the builders below take it, and
@@ -68,10 +80,11 @@ struct ReplyOptions {
 // "Allow: GET, HEAD".
 ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra = {});
 
-// A body sent from an open file of `size` bytes. For HEAD the file is closed here (when `file`
-// goes out of scope): the caller must not be able to send it by mistake.
-ResponsePlan FileReply(int status, Fd file, size_t size, const ReplyOptions& reply,
-                       std::string_view content_type, ExtraHeaders extra = {});
+// The whole of `file` as the body. For HEAD the plan does not hold the file: the caller must not
+// be able to send it by mistake.
+ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file,
+                       const ReplyOptions& reply, std::string_view content_type,
+                       ExtraHeaders extra = {});
 
 // 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110
 // 15.4.5); Content-Length may stay, as the length a 200 would have had (RFC 9110 8.6).

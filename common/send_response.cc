@@ -8,14 +8,15 @@
 namespace hs {
 
 absl::Status SendResponse(int fd, const ResponsePlan& plan) {
-  const bool has_file = plan.file.valid() && plan.file_size > 0;
-  const bool has_body = has_file || !plan.body.empty();
-  // MSG_MORE: the head waits in the kernel for the body, so a small response is one segment.
-  // Never without a body: the head would wait for the kernel's 200 ms cork timer.
-  absl::Status status = SendAll(fd, plan.head, /*more=*/has_body, kSendTimeout);
-  if (!status.ok()) return status;
-  if (has_file) return SendFileAll(fd, plan.file.get(), 0, plan.file_size, kSendTimeout);
-  return SendAll(fd, plan.body, /*more=*/false, kSendTimeout);
+  if (const int file = plan.SendfileFd(); file >= 0) {
+    // MSG_MORE: the head waits in the kernel for the file, so a response starts as one segment.
+    absl::Status status = SendAll(fd, plan.head, /*more=*/true, kSendTimeout);
+    if (!status.ok()) return status;
+    return SendFileAll(fd, file, static_cast<off_t>(plan.file_offset), plan.file_size,
+                       kSendTimeout);
+  }
+  // The head and a body from memory in one sendmsg().
+  return SendAll(fd, plan.head, plan.InMemoryBody(), /*more=*/false, kSendTimeout);
 }
 
 void SendStep(int fd, const Step& step, Conversation& conversation) {

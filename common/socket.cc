@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -133,13 +134,32 @@ std::vector<Fd> AcceptQueued(int listen_fd, int flags) {
   }
 }
 
+ssize_t SendSome(int fd, std::string_view& first, std::string_view& second, int flags) {
+  iovec parts[2] = {{const_cast<char*>(first.data()), first.size()},
+                    {const_cast<char*>(second.data()), second.size()}};
+  msghdr message{};
+  message.msg_iov = first.empty() ? &parts[1] : parts;
+  message.msg_iovlen = first.empty() ? 1 : 2;
+  const ssize_t n = ::sendmsg(fd, &message, flags);
+  if (n > 0) {
+    const size_t from_first = std::min(first.size(), static_cast<size_t>(n));
+    first.remove_prefix(from_first);
+    second.remove_prefix(static_cast<size_t>(n) - from_first);
+  }
+  return n;
+}
+
 absl::Status SendAll(int fd, std::string_view data, bool more, absl::Duration stall_timeout) {
+  return SendAll(fd, data, {}, more, stall_timeout);
+}
+
+absl::Status SendAll(int fd, std::string_view first, std::string_view second, bool more,
+                     absl::Duration stall_timeout) {
   const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
   SendStall stall(fd, stall_timeout);
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), flags);
+  while (!first.empty() || !second.empty()) {
+    const ssize_t n = SendSome(fd, first, second, flags);
     if (n >= 0) {
-      data.remove_prefix(static_cast<size_t>(n));
       stall.Sent(static_cast<size_t>(n));
       continue;
     }

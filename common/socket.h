@@ -59,6 +59,15 @@ std::vector<Fd> AcceptQueued(int listen_fd, int flags = 0);
 // the peer has acknowledged nothing for `stall_timeout` (see SendStall).
 absl::Status SendAll(int fd, std::string_view data, bool more = false,
                      absl::Duration stall_timeout = absl::InfiniteDuration());
+// The same for two pieces, `first` then `second`, written together (sendmsg with two iovecs): a
+// head and a small body leave in one system call.
+absl::Status SendAll(int fd, std::string_view first, std::string_view second, bool more,
+                     absl::Duration stall_timeout);
+
+// One sendmsg() of what is left of `first`, then `second`; advances both past what it wrote.
+// Returns what sendmsg() returns (-1 with errno: EAGAIN, EINTR, ...). SendAll's loop, and the
+// event loop's, are built on it.
+ssize_t SendSome(int fd, std::string_view& first, std::string_view& second, int flags);
 
 // sendfile(2) until `count` bytes from `offset` are sent, handling partial writes and EINTR; on a
 // non-blocking socket it waits and gives up like SendAll.

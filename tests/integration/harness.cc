@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,7 +52,7 @@ void TempDir::Write(const std::string& relative, const std::string& contents) co
 }
 
 ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string> args,
-                             std::optional<rlimit> nofile) {
+                             std::optional<rlimit> nofile, std::optional<uid_t> run_as) {
   bool has_port = false;
   for (const std::string& a : args) has_port = has_port || a == "-p" || a.starts_with("--port");
   if (!has_port) args.insert(args.begin(), {"-p", "0"});
@@ -65,6 +66,10 @@ ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string>
     // children the way a terminal's Ctrl-C does, and nothing reaches the test runner.
     ::setpgid(0, 0);
     if (nofile.has_value() && ::setrlimit(RLIMIT_NOFILE, &*nofile) != 0) ::_exit(126);
+    if (run_as.has_value() &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(*run_as) != 0 || ::setuid(*run_as) != 0)) {
+      ::_exit(126);
+    }
     std::vector<char*> argv = {path.data()};
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -277,6 +282,8 @@ int ThreadCount(pid_t pid) {
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
        !ec && it != std::filesystem::directory_iterator(); ++it) {
+    struct stat st;  // stat() follows the /proc link to what is open
+    if (::stat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) continue;
     ++count;
   }
   return count;
@@ -322,6 +329,8 @@ int OpenFds(pid_t pid) {
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); ++it) {
+    struct stat st;  // stat() follows the /proc link to what is open
+    if (::stat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) continue;
     ++count;
   }
   return count;

@@ -71,8 +71,11 @@ class ServerProcess {
   // "listening on port N, serving /folder" line. Fails the test (ADD_FAILURE) and leaves port() ==
   // 0 if it does not appear in time. `nofile`, when given, becomes the server's RLIMIT_NOFILE (set
   // in the child before exec), e.g. to see how a model copes with running out of descriptors.
+  // `run_as`, when given, is the user id (and group id) the server runs as (set in the child
+  // before exec, supplementary groups dropped): a test run as root uses it to see permissions.
   ServerProcess(const std::string& binary, std::vector<std::string> args,
-                std::optional<rlimit> nofile = std::nullopt);
+                std::optional<rlimit> nofile = std::nullopt,
+                std::optional<uid_t> run_as = std::nullopt);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -151,7 +154,9 @@ bool StillRunning(ServerProcess& server);
 void ExpectExitZero(ServerProcess& server, absl::Duration within);
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout);
-// Descriptors the process holds open (/proc/PID/fd).
+// Descriptors the process holds open (/proc/PID/fd), except open regular files: the file cache
+// (common/file_cache.h) keeps large files open on purpose, within its bound, so a test counting
+// what a connection leaves behind counts sockets, pipes, epoll and event descriptors.
 int OpenFds(pid_t pid);
 // Threads a sanitizer runtime adds to a process: ThreadSanitizer runs a background thread.
 int RuntimeThreads(pid_t pid);

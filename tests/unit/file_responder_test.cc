@@ -179,7 +179,10 @@ std::string ReadAll(const Fd& file) {
 }
 
 // What a server would send as the body.
-std::string Body(const ResponsePlan& plan) { return plan.file ? ReadAll(plan.file) : plan.body; }
+std::string Body(const ResponsePlan& plan) {
+  if (plan.file && !plan.file->in_memory()) return ReadAll(plan.file->file);
+  return std::string(plan.InMemoryBody());
+}
 
 void ExpectCommonHeaders(const ParsedHead& head) {
   EXPECT_THAT(head.values.at("Date"), MatchesRegex(kDateRegex));
@@ -218,7 +221,7 @@ TEST_F(FileResponderTest, GetFileHasExactHeaders) {
   EXPECT_THAT(plan.body, IsEmpty());
   ASSERT_TRUE(plan.file);
   EXPECT_EQ(plan.file_size, 12u);
-  EXPECT_EQ(ReadAll(plan.file), "<p>page</p>\n");
+  EXPECT_EQ(Body(plan), "<p>page</p>\n");
 
   const ParsedHead head = Parse(plan.head);
   EXPECT_EQ(head.status_line, "HTTP/1.1 200 OK");
