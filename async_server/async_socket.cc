@@ -63,8 +63,7 @@ Task<absl::Status> AsyncSocket::Send(std::string_view data, bool more) {
   co_return absl::OkStatus();
 }
 
-Task<absl::Status> AsyncSocket::SendFile(int file_fd, size_t count) {
-  off_t offset = 0;
+Task<absl::Status> AsyncSocket::SendFile(int file_fd, off_t offset, size_t count) {
   SendStall stall(fd_.get(), kSendTimeout);
   while (count > 0) {
     const ssize_t n = ::sendfile(fd_.get(), file_fd, &offset, count);

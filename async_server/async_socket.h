@@ -42,8 +42,9 @@ class AsyncSocket {
   // small response leaves as one segment). Fails once the client has acknowledged nothing for
   // kSendTimeout (see SendStall in common/socket.h).
   Task<absl::Status> Send(std::string_view data, bool more = false);
-  // `count` bytes of `file_fd` from its start with sendfile(2); same timeout.
-  Task<absl::Status> SendFile(int file_fd, size_t count);
+  // `count` bytes of `file_fd` from `offset` (0, or a 206's first byte) with sendfile(2); same
+  // timeout.
+  Task<absl::Status> SendFile(int file_fd, off_t offset, size_t count);
 
   // Closing with unread input makes the kernel send RST, which can destroy the answer before
   // the client reads it: shut our side, drop what arrives for a short while, then close.

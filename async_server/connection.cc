@@ -41,7 +41,10 @@ Task<absl::Status> Send(AsyncSocket& conn, const ResponsePlan& plan) {
   // Never without a body: the head would wait for the kernel's 200 ms cork timer.
   const absl::Status status = co_await conn.Send(plan.head, /*more=*/has_body);
   if (!status.ok()) co_return status;
-  if (has_file) co_return co_await conn.SendFile(plan.file.get(), plan.file_size);
+  if (has_file) {
+    co_return co_await conn.SendFile(plan.file.get(), static_cast<off_t>(plan.file_offset),
+                                     plan.file_size);
+  }
   co_return co_await conn.Send(plan.body);
 }
 

@@ -52,6 +52,9 @@ struct ResponsePlan {
   std::string head;  // status line + headers + blank line
   std::string body;  // in-memory body (error pages); empty when `file` is used or for HEAD
   Fd file;           // body to sendfile(), when valid (never for HEAD)
+  // The body is file_size bytes of `file` from file_offset: the whole file, or a 206's range.
+  // Every driver passes the offset to sendfile (common/send_response.cc, async_server).
+  size_t file_offset = 0;
   size_t file_size = 0;
   bool close = false;  // close the connection after sending
 };
@@ -64,20 +67,24 @@ struct ReplyOptions {
   bool head_only = false;   // HEAD: same headers, no body
 };
 
-// A small in-memory HTML page naming the status (error pages, the 301 page). A 405 also gets
-// "Allow: GET, HEAD".
-ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra = {});
+// A small in-memory HTML page naming the status (error pages, the 301 page), with `explanation`
+// as a paragraph below the title when there is one (plain text: it is not escaped). A 405 also
+// gets "Allow: GET, HEAD".
+ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra = {},
+                       std::string_view explanation = {});
 
-// A body sent from an open file of `size` bytes. For HEAD the file is closed here (when `file`
-// goes out of scope): the caller must not be able to send it by mistake.
-ResponsePlan FileReply(int status, Fd file, size_t size, const ReplyOptions& reply,
+// A body of `size` bytes sent from an open file, starting at `offset` (a 206's range). For HEAD
+// the file is closed here (when `file` goes out of scope): the caller must not be able to send
+// it by mistake.
+ResponsePlan FileReply(int status, Fd file, size_t offset, size_t size, const ReplyOptions& reply,
                        std::string_view content_type, ExtraHeaders extra = {});
 
 // 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110
 // 15.4.5); Content-Length may stay, as the length a 200 would have had (RFC 9110 8.6).
 ResponsePlan NotModifiedReply(size_t size, const ReplyOptions& reply, ExtraHeaders extra);
 
-// An error response with a small HTML body and "Connection: close" (parse errors, 408, ...).
-ResponsePlan ErrorResponse(int status, int version_minor = 1);
+// An error response with a small HTML body and "Connection: close" (parse errors, 408, ...),
+// explained as PageReply does.
+ResponsePlan ErrorResponse(int status, int version_minor = 1, std::string_view explanation = {});
 
 }  // namespace hs

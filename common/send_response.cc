@@ -14,7 +14,10 @@ absl::Status SendResponse(int fd, const ResponsePlan& plan) {
   // Never without a body: the head would wait for the kernel's 200 ms cork timer.
   absl::Status status = SendAll(fd, plan.head, /*more=*/has_body, kSendTimeout);
   if (!status.ok()) return status;
-  if (has_file) return SendFileAll(fd, plan.file.get(), 0, plan.file_size, kSendTimeout);
+  if (has_file) {
+    return SendFileAll(fd, plan.file.get(), static_cast<off_t>(plan.file_offset), plan.file_size,
+                       kSendTimeout);
+  }
   return SendAll(fd, plan.body, /*more=*/false, kSendTimeout);
 }
 
