@@ -1,6 +1,7 @@
 // What to answer for a file: the target is resolved on the text (request_target.cc, layer 1 of
 // keeping requests inside the root) and opened beneath the root by the kernel (document_root.cc,
-// layer 2); this file makes the decisions that depend on the file itself.
+// layer 2); the file's facts then go to DecideFileResponse (file_decision.h: 200, 206, 304, 412,
+// 416), and this file turns the decision into a plan.
 //
 // The 200 path is kept short: one openat2, one fstat, one formatted head. The 404.html lookup
 // and the error pages are only built when needed.
@@ -10,14 +11,13 @@
 
 #include <cerrno>
 #include <ctime>
-#include <limits>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/file_decision.h"
 #include "common/mime.h"
 #include "common/request_target.h"
 
@@ -26,31 +26,7 @@ namespace hs {
 namespace {
 
 constexpr std::string_view kNotFoundPage = "404.html";
-
-// Sites are usually deployed in one go, so consecutive responses often share an mtime; caching
-// the last one per thread skips most of the time formatting on the hot path.
-std::string LastModified(time_t mtime) {
-  thread_local time_t cached_mtime = std::numeric_limits<time_t>::min();
-  thread_local std::string cached;
-  if (mtime != cached_mtime) {
-    cached = HttpDate(absl::FromTimeT(mtime));
-    cached_mtime = mtime;
-  }
-  return cached;
-}
-
-// A conditional GET or HEAD (RFC 9110 13.1.3): the client's cached copy is current when the file
-// has not changed since the If-Modified-Since date it sends (our own Last-Modified, echoed back
-// by a browser revalidating its cache). An unparsable date is ignored; so is a date later than
-// our clock, which is invalid (it cannot be a Last-Modified we sent, and would keep a stale copy
-// "current" until then); and so is the whole header when If-None-Match is present: entity tags
-// take precedence, and we issue none, so none match.
-bool NotModified(const HttpRequest& request, time_t mtime) {
-  const std::optional<std::string_view> since = request.Header("If-Modified-Since");
-  if (!since || request.Header("If-None-Match")) return false;
-  const std::optional<absl::Time> date = ParseHttpDate(*since);
-  return date && *date <= absl::Now() && absl::FromTimeT(mtime) <= *date;
-}
+constexpr std::string_view kIndexName = "index.html";  // what ResolveTarget maps "dir/" to
 
 // The directory's own URL, with the request's query kept: "/sub?x=1" -> "/sub/?x=1".
 ResponsePlan RedirectToDirectory(const std::string& path, std::string_view target,
@@ -66,12 +42,27 @@ ResponsePlan NotFound(const DocumentRoot& root, const ReplyOptions& reply) {
   Fd page = OpenBeneath(root.fd(), std::string(kNotFoundPage), &error);
   struct stat st;
   if (page && fstat(page.get(), &st) == 0 && S_ISREG(st.st_mode)) {
-    return FileReply(404, std::move(page), static_cast<size_t>(st.st_size), reply, kHtmlType);
+    return FileReply(404, std::move(page), 0, static_cast<size_t>(st.st_size), reply, kHtmlType);
   }
   return PageReply(404, reply);
 }
 
-ResponsePlan OpenFailure(int error, const DocumentRoot& root, const ReplyOptions& reply) {
+// "dir/" whose index.html is missing: the folder exists but has nothing to show, and we list no
+// directories -- 403, as nginx and Apache answer; 404 stays for what does not exist.
+bool IsDirectoryWithoutIndex(const ResolvedTarget& target, const DocumentRoot& root) {
+  if (!target.trailing_slash) return false;
+  const std::string_view path = target.path;
+  const std::string_view parent = path.substr(0, path.size() - kIndexName.size());
+  const std::string folder(parent.empty() ? std::string_view(".") : parent);  // "." for "/"
+  int error = 0;
+  const Fd dir = OpenBeneath(root.fd(), folder, &error);
+  struct stat st;
+  return dir && fstat(dir.get(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+ResponsePlan OpenFailure(int error, const ResolvedTarget& target, const DocumentRoot& root,
+                         const ReplyOptions& reply) {
+  if (error == ENOENT && IsDirectoryWithoutIndex(target, root)) return PageReply(403, reply);
   switch (error) {
     case ENOENT:
     case ENOTDIR:       // "/file.txt/x"
@@ -93,6 +84,38 @@ ResponsePlan OpenFailure(int error, const DocumentRoot& root, const ReplyOptions
   }
 }
 
+// The decision as a plan. The validators go with every answer about the file itself (200, 206,
+// 304, and the ETag on a 412, so the client learns the version it failed against); 416 says how
+// long the file is instead.
+ResponsePlan FileResponse(const FileDecision& decision, const FileFacts& file, Fd fd,
+                          const ReplyOptions& reply) {
+  ExtraHeaders extra;
+  switch (decision.status) {
+    case 412:
+      extra.emplace_back("ETag", file.etag);
+      return PageReply(412, reply, std::move(extra));
+    case 416:
+      extra.emplace_back("Content-Range", absl::StrCat("bytes */", file.size));
+      return PageReply(416, reply, std::move(extra));
+    case 304:
+      extra.emplace_back("Last-Modified", file.last_modified);
+      extra.emplace_back("ETag", file.etag);
+      return NotModifiedReply(file.size, reply, std::move(extra));
+    default:
+      break;
+  }
+  extra.emplace_back("Last-Modified", file.last_modified);
+  extra.emplace_back("ETag", file.etag);
+  extra.emplace_back("Accept-Ranges", "bytes");
+  const ByteRange& range = decision.range;
+  if (decision.status == 206) {
+    extra.emplace_back("Content-Range",
+                       absl::StrCat("bytes ", range.first, "-", range.last(), "/", file.size));
+  }
+  return FileReply(decision.status, std::move(fd), range.first, range.length, reply,
+                   file.content_type, std::move(extra));
+}
+
 }  // namespace
 
 ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
@@ -107,7 +130,7 @@ ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
 
   int error = 0;
   Fd file = OpenBeneath(root.fd(), target.path, &error);
-  if (!file) return OpenFailure(error, root, reply);
+  if (!file) return OpenFailure(error, target, root, reply);
 
   struct stat st;
   if (fstat(file.get(), &st) != 0) return PageReply(500, reply);
@@ -117,12 +140,10 @@ ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
   // FIFOs, devices, sockets, and a directory that is itself called index.html.
   if (!S_ISREG(st.st_mode)) return PageReply(403, reply);
 
-  ExtraHeaders extra;
-  extra.emplace_back("Last-Modified", LastModified(st.st_mtim.tv_sec));
-  const size_t size = static_cast<size_t>(st.st_size);
-  if (NotModified(request, st.st_mtim.tv_sec))
-    return NotModifiedReply(size, reply, std::move(extra));
-  return FileReply(200, std::move(file), size, reply, MimeType(target.path), std::move(extra));
+  const FileFacts facts = DescribeFile(st, MimeType(target.path));
+  const FileDecision decision =
+      DecideFileResponse(request, facts, absl::FromTimeT(std::time(nullptr)));
+  return FileResponse(decision, facts, std::move(file), reply);
 }
 
 }  // namespace hs
