@@ -17,7 +17,8 @@ PORT     ?= 8085
 MODEL    ?= thread
 SHARDS   ?= 4
 
-ABSL_LIBS := absl_status absl_statusor absl_strings absl_str_format absl_time absl_synchronization
+ABSL_LIBS := absl_status absl_statusor absl_strings absl_str_format absl_time absl_synchronization \
+             absl_flat_hash_map
 PKG_CFLAGS := $(shell pkg-config --cflags $(ABSL_LIBS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(ABSL_LIBS) 2>/dev/null)
 GTEST_LIBS := $(shell pkg-config --libs gmock gtest 2>/dev/null)
