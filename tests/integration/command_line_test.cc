@@ -132,10 +132,10 @@ TEST(Startup, VerboseSaysWhereTheMimeTypesCameFrom) {
   ServerProcess server("thread_server", {"-v", "-f", site.root()});
   ASSERT_GT(server.port(), 0);
   const bool readable = access("/etc/mime.types", R_OK) == 0;
-  const std::string said = readable ? " extensions from /etc/mime.types\n"
-                                    : "MIME types: the built-in table (";
-  EXPECT_TRUE(Eventually([&] { return absl::StrContains(server.Stderr(), said); },
-                         absl::Seconds(5)))
+  const std::string said =
+      readable ? " extensions from /etc/mime.types\n" : "MIME types: the built-in table (";
+  EXPECT_TRUE(
+      Eventually([&] { return absl::StrContains(server.Stderr(), said); }, absl::Seconds(5)))
       << server.Stderr();
   auto css = Fetch(server.port(), Get("/style.css"));
   ASSERT_TRUE(css.has_value());

@@ -134,7 +134,8 @@ TEST_P(ServerTest, TraversalNeverLeavesTheRoot) {
     EXPECT_FALSE(absl::StrContains(r->body, "TOP SECRET")) << path;
     EXPECT_FALSE(absl::StrContains(r->body, "root:")) << path;
   }
-  auto absolute = Fetch(server.port(), "GET http://localhost/../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  auto absolute = Fetch(
+      server.port(), "GET http://localhost/../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n");
   ASSERT_TRUE(absolute.has_value());
   EXPECT_FALSE(absl::StrContains(absolute->body, "root:"));
 }
@@ -159,10 +160,12 @@ TEST_P(ServerTest, MalformedRequestGets400AndServerKeepsServing) {
 
 TEST_P(ServerTest, OversizedHeadersGet431) {
   ServerProcess server = Start();
-  auto r = Fetch(server.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+  auto r = Fetch(server.port(),
+                 "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 431);
-  auto uri = Fetch(server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto uri =
+      Fetch(server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(uri.has_value());
   EXPECT_EQ(uri->status, 414);
 }
