@@ -17,6 +17,9 @@ namespace {
 // so that thousands of idle keep-alive connections stay small.
 constexpr size_t kIdleBufferBytes = 1024;
 
+constexpr std::string_view kHostRequired =
+    "HTTP/1.1 requests need a Host header, e.g. \"Host: localhost\" after the request line.";
+
 // The interim answer to "Expect: 100-continue" (RFC 9110 15.2.1): "send the body".
 const ResponsePlan& ContinueResponse() {
   static const ResponsePlan* const kContinue = [] {
@@ -62,6 +65,12 @@ Step Conversation::Next(absl::Time now) {
     return Answer(ErrorResponse(parsed.error_status), buffer_.size(), /*apply_delay=*/false, now);
   }
   const HttpRequest& request = parsed.request;
+  // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host. Hand-typed
+  // requests (nc, telnet) forget it most often, hence the page that says so.
+  if (parsed.head_complete() && request.version_minor >= 1 && !request.has_host) {
+    HS_VLOG(log_id_, "HTTP/1.1 request without Host -> 400");
+    return Answer(ErrorResponse(400, 1, kHostRequired), buffer_.size(), /*apply_delay=*/false, now);
+  }
   // RFC 9110 10.1.1: an HTTP/1.0 client cannot know 100 Continue, so its Expect is ignored.
   const std::optional<std::string_view> expect =
       parsed.head_complete() && request.version_minor >= 1 ? request.Header("expect")

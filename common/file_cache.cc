@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "common/mime.h"
+
 namespace hs {
 namespace {
 
@@ -102,6 +104,7 @@ FileLookup FileCache::Load(const DocumentRoot& root, const std::string& path, ab
   file->size = static_cast<size_t>(st.st_size);
   file->mtime = st.st_mtim;
   file->ctime = st.st_ctim;
+  file->facts = DescribeFile(st, MimeType(path));
   const bool small =
       file->size <= kSmallFileBytes &&
       process_bytes.load(std::memory_order_relaxed) + file->size <= kProcessCacheBytes;

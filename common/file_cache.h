@@ -33,6 +33,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "common/document_root.h"
+#include "common/file_decision.h"
 #include "common/socket.h"
 
 namespace hs {
@@ -54,6 +55,7 @@ struct CachedFile {
   size_t size = 0;
   timespec mtime{};
   timespec ctime{};
+  FileFacts facts;    // type and validators, as the decision needs them (file_decision.h)
   std::string bytes;  // the whole file, when it is small (size <= kSmallFileBytes)
   Fd file;            // open for sendfile(), when it is not
   bool in_memory() const { return !file.valid(); }

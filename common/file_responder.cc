@@ -1,24 +1,26 @@
 // What to answer for a file: the target is resolved on the text (request_target.cc, layer 1 of
 // keeping requests inside the root) and opened beneath the root by the kernel (document_root.cc,
-// layer 2); this file makes the decisions that depend on the file itself.
+// layer 2); the file's facts then go to DecideFileResponse (file_decision.h: 200, 206, 304, 412,
+// 416), and this file turns the decision into a plan.
 //
-// The 200 path is kept short: one openat2, one fstat, one formatted head. The 404.html lookup
-// and the error pages are only built when needed.
+// The 200 path is kept short: a lookup in the thread's file cache (file_cache.h: no system call
+// while the entry is fresh), the decision, one formatted head. The 404.html lookup and the error
+// pages are only built when needed.
 #include "common/file_responder.h"
 
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <ctime>
-#include <limits>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/file_cache.h"
+#include "common/file_decision.h"
 #include "common/mime.h"
 #include "common/request_target.h"
 
@@ -27,31 +29,7 @@ namespace hs {
 namespace {
 
 constexpr std::string_view kNotFoundPage = "404.html";
-
-// Sites are usually deployed in one go, so consecutive responses often share an mtime; caching
-// the last one per thread skips most of the time formatting on the hot path.
-std::string LastModified(time_t mtime) {
-  thread_local time_t cached_mtime = std::numeric_limits<time_t>::min();
-  thread_local std::string cached;
-  if (mtime != cached_mtime) {
-    cached = HttpDate(absl::FromTimeT(mtime));
-    cached_mtime = mtime;
-  }
-  return cached;
-}
-
-// A conditional GET or HEAD (RFC 9110 13.1.3): the client's cached copy is current when the file
-// has not changed since the If-Modified-Since date it sends (our own Last-Modified, echoed back
-// by a browser revalidating its cache). An unparsable date is ignored; so is a date later than
-// our clock, which is invalid (it cannot be a Last-Modified we sent, and would keep a stale copy
-// "current" until then); and so is the whole header when If-None-Match is present: entity tags
-// take precedence, and we issue none, so none match.
-bool NotModified(const HttpRequest& request, time_t mtime) {
-  const std::optional<std::string_view> since = request.Header("If-Modified-Since");
-  if (!since || request.Header("If-None-Match")) return false;
-  const std::optional<absl::Time> date = ParseHttpDate(*since);
-  return date && *date <= absl::Now() && absl::FromTimeT(mtime) <= *date;
-}
+constexpr std::string_view kIndexName = "index.html";  // what ResolveTarget maps "dir/" to
 
 // The directory's own URL, with the request's query kept: "/sub?x=1" -> "/sub/?x=1".
 ResponsePlan RedirectToDirectory(const std::string& path, std::string_view target,
@@ -64,11 +42,29 @@ ResponsePlan RedirectToDirectory(const std::string& path, std::string_view targe
 // 404 with the site's own 404.html when it has one (found beneath the root like any file).
 ResponsePlan NotFound(const DocumentRoot& root, const ReplyOptions& reply) {
   FileLookup page = FileCache::ForThisThread().Find(root, std::string(kNotFoundPage), absl::Now());
-  if (page.file) return FileReply(404, std::move(page.file), reply, kHtmlType);
+  if (page.file) {
+    const size_t size = page.file->size;
+    return FileReply(404, std::move(page.file), 0, size, reply, kHtmlType);
+  }
   return PageReply(404, reply);
 }
 
-ResponsePlan OpenFailure(int error, const DocumentRoot& root, const ReplyOptions& reply) {
+// "dir/" whose index.html is missing: the folder exists but has nothing to show, and we list no
+// directories -- 403, as nginx and Apache answer; 404 stays for what does not exist.
+bool IsDirectoryWithoutIndex(const ResolvedTarget& target, const DocumentRoot& root) {
+  if (!target.trailing_slash) return false;
+  const std::string_view path = target.path;
+  const std::string_view parent = path.substr(0, path.size() - kIndexName.size());
+  const std::string folder(parent.empty() ? std::string_view(".") : parent);  // "." for "/"
+  int error = 0;
+  const Fd dir = OpenBeneath(root.fd(), folder, &error);
+  struct stat st;
+  return dir && fstat(dir.get(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+ResponsePlan OpenFailure(int error, const ResolvedTarget& target, const DocumentRoot& root,
+                         const ReplyOptions& reply) {
+  if (error == ENOENT && IsDirectoryWithoutIndex(target, root)) return PageReply(403, reply);
   switch (error) {
     case ENOENT:
     case ENOTDIR:       // "/file.txt/x"
@@ -90,6 +86,40 @@ ResponsePlan OpenFailure(int error, const DocumentRoot& root, const ReplyOptions
   }
 }
 
+// The decision as a plan. The validators go with every answer about the file itself (200, 206,
+// 304, and the ETag on a 412, so the client learns the version it failed against); 416 says how
+// long the file is instead.
+ResponsePlan FileResponse(const FileDecision& decision, std::shared_ptr<const CachedFile> cached,
+                          const ReplyOptions& reply) {
+  const FileFacts& file = cached->facts;
+  ExtraHeaders extra;
+  switch (decision.status) {
+    case 412:
+      extra.emplace_back("ETag", file.etag);
+      return PageReply(412, reply, std::move(extra));
+    case 416:
+      extra.emplace_back("Content-Range", absl::StrCat("bytes */", file.size));
+      return PageReply(416, reply, std::move(extra));
+    case 304:
+      extra.emplace_back("Last-Modified", file.last_modified);
+      extra.emplace_back("ETag", file.etag);
+      return NotModifiedReply(file.size, reply, std::move(extra));
+    default:
+      break;
+  }
+  extra.emplace_back("Last-Modified", file.last_modified);
+  extra.emplace_back("ETag", file.etag);
+  extra.emplace_back("Accept-Ranges", "bytes");
+  const ByteRange& range = decision.range;
+  if (decision.status == 206) {
+    extra.emplace_back("Content-Range",
+                       absl::StrCat("bytes ", range.first, "-", range.last(), "/", file.size));
+  }
+  const std::string_view type = file.content_type;
+  return FileReply(decision.status, std::move(cached), range.first, range.length, reply, type,
+                   std::move(extra));
+}
+
 }  // namespace
 
 ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
@@ -103,20 +133,16 @@ ResponsePlan Respond(const HttpRequest& request, const DocumentRoot& root,
   if (target.status != 200) return PageReply(target.status, reply);
 
   FileLookup found = FileCache::ForThisThread().Find(root, target.path, absl::Now());
-  if (found.error != 0) return OpenFailure(found.error, root, reply);
+  if (found.error != 0) return OpenFailure(found.error, target, root, reply);
   if (found.type == S_IFDIR && !target.trailing_slash) {
     return RedirectToDirectory(target.path, request.target, reply);
   }
   // FIFOs, devices, sockets, and a directory that is itself called index.html.
   if (!found.file) return PageReply(403, reply);
 
-  const CachedFile& file = *found.file;
-  ExtraHeaders extra;
-  extra.emplace_back("Last-Modified", LastModified(file.mtime.tv_sec));
-  if (NotModified(request, file.mtime.tv_sec)) {
-    return NotModifiedReply(file.size, reply, std::move(extra));
-  }
-  return FileReply(200, std::move(found.file), reply, MimeType(target.path), std::move(extra));
+  const FileDecision decision =
+      DecideFileResponse(request, found.file->facts, absl::FromTimeT(std::time(nullptr)));
+  return FileResponse(decision, std::move(found.file), reply);
 }
 
 }  // namespace hs

@@ -268,9 +268,11 @@ class HeadParser {
       // implement chunked request bodies.
       has_transfer_encoding_ = true;
     } else if (EqualsIgnoreCase(name, "host")) {
-      // A missing Host is accepted (lab clients often omit it); two are ambiguous (RFC 9112 3.2).
+      // Two are ambiguous (RFC 9112 3.2). A missing one is grammatical: the conversation
+      // refuses an HTTP/1.1 request without it, with a page that says why.
       if (has_host_) return kBadRequest;
       has_host_ = true;
+      request_.has_host = true;
     } else if (EqualsIgnoreCase(name, "connection")) {
       ForEachListElement(value, [this](std::string_view token) {
         if (EqualsIgnoreCase(token, "close")) connection_close_ = true;

@@ -31,6 +31,7 @@ struct HttpRequest {
   size_t header_count = 0;
   size_t content_length = 0;  // body bytes that followed the head (already consumed, discarded)
   bool keep_alive = false;    // from the version and the Connection header
+  bool has_host = false;      // a Host header was sent (HTTP/1.1 requires one: RFC 9112 3.2)
 
   // First header with this name (case-insensitive), if any.
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -50,6 +50,8 @@ std::string_view ReasonPhrase(int status) {
       return "Request Timeout";
     case 411:
       return "Length Required";
+    case 412:
+      return "Precondition Failed";
     case 413:
       return "Content Too Large";  // RFC 9110 name (formerly "Payload Too Large")
     case 414:
@@ -155,24 +157,26 @@ int ResponsePlan::SendfileFd() const {
   return file && !file->in_memory() && file_size > 0 ? file->file.get() : -1;
 }
 
-ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra) {
+ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra,
+                       std::string_view explanation) {
   if (status == 405) extra.emplace_back("Allow", "GET, HEAD");
   const std::string_view reason = ReasonPhrase(status);
-  std::string body =
-      absl::StrCat("<!DOCTYPE html><html><head><title>", status, " ", Sv(reason),
-                   "</title></head><body><h1>", status, " ", Sv(reason), "</h1></body></html>\n");
+  std::string body = absl::StrCat("<!DOCTYPE html><html><head><title>", status, " ", Sv(reason),
+                                  "</title></head><body><h1>", status, " ", Sv(reason), "</h1>");
+  if (!explanation.empty()) absl::StrAppend(&body, "<p>", Sv(explanation), "</p>");
+  body += "</body></html>\n";
   ResponsePlan plan = MakePlan(status, reply, kHtmlType, body.size(), std::move(extra));
   if (!reply.head_only) plan.body = std::move(body);
   return plan;
 }
 
-ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file,
-                       const ReplyOptions& reply, std::string_view content_type,
+ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file, size_t offset,
+                       size_t size, const ReplyOptions& reply, std::string_view content_type,
                        ExtraHeaders extra) {
-  const size_t size = file->size;
   ResponsePlan plan = MakePlan(status, reply, content_type, size, std::move(extra));
   if (!reply.head_only) {
     plan.file = std::move(file);
+    plan.file_offset = offset;
     plan.file_size = size;
   }
   return plan;
@@ -182,9 +186,10 @@ ResponsePlan NotModifiedReply(size_t size, const ReplyOptions& reply, ExtraHeade
   return MakePlan(304, reply, /*content_type=*/"", size, std::move(extra));
 }
 
-ResponsePlan ErrorResponse(int status, int version_minor) {
+ResponsePlan ErrorResponse(int status, int version_minor, std::string_view explanation) {
   return PageReply(status,
-                   {.version_minor = version_minor, .keep_alive = false, .head_only = false});
+                   {.version_minor = version_minor, .keep_alive = false, .head_only = false}, {},
+                   explanation);
 }
 
 }  // namespace hs

@@ -53,8 +53,9 @@ struct ResponsePlan {
   int status = 200;
   std::string head;  // status line + headers + blank line
   std::string body;  // an in-memory body of our own (error pages); empty for HEAD
-  // Or a body from a file (never for HEAD): `file_size` bytes from `file_offset`, out of a small
-  // file's cached bytes or by sendfile() from a large one's descriptor. Shared with the file
+  // Or a body from a file (never for HEAD): `file_size` bytes from `file_offset` -- the whole
+  // file, or a 206's range -- out of a small file's cached bytes or by sendfile() from a large
+  // one's descriptor (every driver passes the offset on). Shared with the file
   // cache, so the file stays open while it is sent even if the cache lets go of it.
   std::shared_ptr<const CachedFile> file;
   size_t file_offset = 0;
@@ -76,21 +77,24 @@ struct ReplyOptions {
   bool head_only = false;   // HEAD: same headers, no body
 };
 
-// A small in-memory HTML page naming the status (error pages, the 301 page). A 405 also gets
-// "Allow: GET, HEAD".
-ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra = {});
+// A small in-memory HTML page naming the status (error pages, the 301 page), with `explanation`
+// as a paragraph below the title when there is one (plain text: it is not escaped). A 405 also
+// gets "Allow: GET, HEAD".
+ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra = {},
+                       std::string_view explanation = {});
 
-// The whole of `file` as the body. For HEAD the plan does not hold the file: the caller must not
-// be able to send it by mistake.
-ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file,
-                       const ReplyOptions& reply, std::string_view content_type,
+// `size` bytes of `file` from `offset` (the whole file, or a 206's range) as the body. For HEAD
+// the plan does not hold the file: the caller must not be able to send it by mistake.
+ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file, size_t offset,
+                       size_t size, const ReplyOptions& reply, std::string_view content_type,
                        ExtraHeaders extra = {});
 
 // 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110
 // 15.4.5); Content-Length may stay, as the length a 200 would have had (RFC 9110 8.6).
 ResponsePlan NotModifiedReply(size_t size, const ReplyOptions& reply, ExtraHeaders extra);
 
-// An error response with a small HTML body and "Connection: close" (parse errors, 408, ...).
-ResponsePlan ErrorResponse(int status, int version_minor = 1);
+// An error response with a small HTML body and "Connection: close" (parse errors, 408, ...),
+// explained as PageReply does.
+ResponsePlan ErrorResponse(int status, int version_minor = 1, std::string_view explanation = {});
 
 }  // namespace hs

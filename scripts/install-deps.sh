@@ -4,7 +4,8 @@
 set -euo pipefail
 
 declare -A GROUP=(
-  [build]="g++ make pkg-config libabsl-dev libgtest-dev libgmock-dev libcxxopts-dev"
+  # media-types: /etc/mime.types, the Content-Type table the servers read at start-up.
+  [build]="g++ make pkg-config libabsl-dev libgtest-dev libgmock-dev libcxxopts-dev media-types"
   # chromium: tests/browser_test.sh loads www/ in a real browser; wrk, nginx, gnuplot and ss
   # (iproute2): tests/bench_test.sh runs the benchmark driver's quick mode.
   [test]="curl procps chromium wrk nginx-light gnuplot-nox iproute2"

@@ -344,7 +344,7 @@ struct BadRequest {
 };
 
 std::vector<BadRequest> BadRequests() {
-  std::string hundred_and_one_headers = "GET / HTTP/1.1\r\n";
+  std::string hundred_and_one_headers = "GET / HTTP/1.1\r\nHost: x\r\n";
   for (int i = 0; i < 101; ++i) hundred_and_one_headers += "X-H" + std::to_string(i) + ": v\r\n";
   const std::string nul(1, '\0');
   return {
@@ -354,23 +354,28 @@ std::vector<BadRequest> BadRequests() {
       {"header without a colon", "GET / HTTP/1.1\r\nHost x\r\n\r\n", 400},
       {"space before the colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
       {"bare CR", "GET / HTTP/1.1\rHost: x\r\n\r\n", 400},
-      {"9 KB header", "GET / HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n", 431},
+      {"9 KB header", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n",
+       431},
       {"101 headers", hundred_and_one_headers + "\r\n", 431},
-      {"9 KB target", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n", 414},
-      {"Content-Length not a number", "POST / HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n", 400},
-      {"negative Content-Length", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
+      {"9 KB target", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+      {"Content-Length not a number", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n",
+       400},
+      {"negative Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
       {"conflicting Content-Lengths",
-       "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", 400},
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", 400},
       {"Content-Length beyond 64 bits",
-       "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
-      {"Content-Length 10^12", "POST / HTTP/1.1\r\nContent-Length: 1000000000000\r\n\r\n", 413},
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
+      {"Content-Length 10^12",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n", 413},
       {"chunked body",
        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
        501},
-      {"NUL in the target", "GET /page" + nul + ".html HTTP/1.1\r\n\r\n", 400},
-      {"NUL in a header value", "GET / HTTP/1.1\r\nX-A: a" + nul + "b\r\n\r\n", 400},
-      {"NUL before the method", nul + "GET / HTTP/1.1\r\n\r\n", 400},
-      {"%00 in the target", "GET /page.html%00.png HTTP/1.1\r\n\r\n", 400, false},
+      {"NUL in the target", "GET /page" + nul + ".html HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+      {"NUL in a header value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a" + nul + "b\r\n\r\n", 400},
+      {"NUL before the method", nul + "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+      {"%00 in the target", "GET /page.html%00.png HTTP/1.1\r\nHost: x\r\n\r\n", 400, false},
+      // RFC 9112 3.2 (the page says why; http_semantics_test.cc checks it).
+      {"HTTP/1.1 without Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400},
       {"HTTP/3.0", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505},
       {"HTTP/1.9", "GET / HTTP/1.9\r\nHost: x\r\n\r\n", 505},
       {"absolute-form traversal",

@@ -116,12 +116,30 @@ TEST(Startup, WarnsWhenTheFolderHasNoIndex) {
   ASSERT_GT(server.port(), 0);
   const std::string expected = "listening on port " + std::to_string(server.port()) + ", serving " +
                                folder + "\nhttp_server: warning: " + folder +
-                               " has no index.html; / will answer 404\n";
+                               " has no index.html; / will answer 403\n";
   Eventually([&] { return server.Stderr().size() >= expected.size(); }, absl::Seconds(5));
   EXPECT_EQ(server.Stderr(), expected);
   auto r = Fetch(server.port(), Get("/"));
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->status, 403);  // a folder without index.html, as nginx answers
+}
+
+// Issue 14.4: types come from /etc/mime.types when it can be read (the built-in table
+// otherwise), and -v says which.
+TEST(Startup, VerboseSaysWhereTheMimeTypesCameFrom) {
+  PageSite site;
+  site.Write("style.css", "p {}\n");
+  ServerProcess server("thread_server", {"-v", "-f", site.root()});
+  ASSERT_GT(server.port(), 0);
+  const bool readable = access("/etc/mime.types", R_OK) == 0;
+  const std::string said =
+      readable ? " extensions from /etc/mime.types\n" : "MIME types: the built-in table (";
+  EXPECT_TRUE(
+      Eventually([&] { return absl::StrContains(server.Stderr(), said); }, absl::Seconds(5)))
+      << server.Stderr();
+  auto css = Fetch(server.port(), Get("/style.css"));
+  ASSERT_TRUE(css.has_value());
+  EXPECT_EQ(css->Header("content-type"), "text/css");
 }
 
 // Issue 11.7: a worker or loop thread that could not be created (here: no address space left

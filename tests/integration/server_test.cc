@@ -134,7 +134,8 @@ TEST_P(ServerTest, TraversalNeverLeavesTheRoot) {
     EXPECT_FALSE(absl::StrContains(r->body, "TOP SECRET")) << path;
     EXPECT_FALSE(absl::StrContains(r->body, "root:")) << path;
   }
-  auto absolute = Fetch(server.port(), "GET http://localhost/../../etc/passwd HTTP/1.1\r\n\r\n");
+  auto absolute = Fetch(
+      server.port(), "GET http://localhost/../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n");
   ASSERT_TRUE(absolute.has_value());
   EXPECT_FALSE(absl::StrContains(absolute->body, "root:"));
 }
@@ -142,14 +143,14 @@ TEST_P(ServerTest, TraversalNeverLeavesTheRoot) {
 TEST_P(ServerTest, MalformedRequestGets400AndServerKeepsServing) {
   ServerProcess server = Start();
   for (const std::string& bad :
-       {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/1.1\r\nNoColon\r\n\r\n"),
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n"),
         std::string("\x16\x03\x01\x02\x00\x01\x00", 7) + "\r\n\r\n"}) {
     auto r = Fetch(server.port(), bad);
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->status, 400);
     EXPECT_EQ(r->Header("connection"), "close");
   }
-  auto version = Fetch(server.port(), "GET / HTTP/2.0\r\n\r\n");
+  auto version = Fetch(server.port(), "GET / HTTP/2.0\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(version.has_value());
   EXPECT_EQ(version->status, 505);
   auto ok = Fetch(server.port(), Get("/page.html"));
@@ -159,10 +160,12 @@ TEST_P(ServerTest, MalformedRequestGets400AndServerKeepsServing) {
 
 TEST_P(ServerTest, OversizedHeadersGet431) {
   ServerProcess server = Start();
-  auto r = Fetch(server.port(), "GET / HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+  auto r = Fetch(server.port(),
+                 "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 431);
-  auto uri = Fetch(server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n");
+  auto uri =
+      Fetch(server.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(uri.has_value());
   EXPECT_EQ(uri->status, 414);
 }

@@ -128,6 +128,34 @@ TEST_F(ConversationTest, MalformedRequestGets400AndCloses) {
   EXPECT_EQ(c.Next(kStart).kind, Kind::kClose);
 }
 
+// RFC 9112 3.2: an HTTP/1.1 request without Host is refused, with a page that says why; an
+// HTTP/1.0 one is fine.
+TEST_F(ConversationTest, Http11RequestWithoutHostGets400ThatSaysWhy) {
+  for (const std::string request :
+       {"GET /page.html HTTP/1.1\r\n\r\n", "GET /page.html HTTP/1.1\r\nAccept: */*\r\n\r\n",
+        "GET /page.html HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"}) {
+    SCOPED_TRACE(request);
+    Conversation c = Make();
+    c.Received(request, kStart);
+    const Step step = c.Next(kStart);
+    ASSERT_EQ(step.kind, Kind::kSend);
+    EXPECT_EQ(step.response->status, 400);
+    EXPECT_TRUE(step.response->close);
+    EXPECT_THAT(step.response->head, StartsWith("HTTP/1.1 400 Bad Request\r\n"));
+    EXPECT_EQ(step.response->body,
+              "<!DOCTYPE html><html><head><title>400 Bad Request</title></head><body>"
+              "<h1>400 Bad Request</h1><p>HTTP/1.1 requests need a Host header, e.g. "
+              "\"Host: localhost\" after the request line.</p></body></html>\n");
+    c.Sent(kStart);
+    const Step close = c.Next(kStart);
+    EXPECT_EQ(close.kind, Kind::kClose);
+    EXPECT_EQ(close.linger, Step::Linger::kYes);
+  }
+  Conversation old = Make();
+  old.Received("GET /page.html HTTP/1.0\r\n\r\n", kStart);
+  EXPECT_THAT(SendNext(old, kStart), StartsWith("HTTP/1.0 200 OK\r\n"));
+}
+
 TEST_F(ConversationTest, PeerClosingEndsTheConversation) {
   Conversation c = Make();
   c.Received("GET /", kStart);

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -180,7 +182,9 @@ std::string ReadAll(const Fd& file) {
 
 // What a server would send as the body.
 std::string Body(const ResponsePlan& plan) {
-  if (plan.file && !plan.file->in_memory()) return ReadAll(plan.file->file);
+  if (plan.file && !plan.file->in_memory()) {
+    return ReadAll(plan.file->file).substr(plan.file_offset, plan.file_size);
+  }
   return std::string(plan.InMemoryBody());
 }
 
@@ -226,7 +230,7 @@ TEST_F(FileResponderTest, GetFileHasExactHeaders) {
   const ParsedHead head = Parse(plan.head);
   EXPECT_EQ(head.status_line, "HTTP/1.1 200 OK");
   EXPECT_THAT(head.names, ElementsAre("Date", "Server", "Content-Type", "Content-Length",
-                                      "Connection", "Last-Modified"));
+                                      "Connection", "Last-Modified", "ETag", "Accept-Ranges"));
   ExpectCommonHeaders(head);
   EXPECT_EQ(head.values.at("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(head.values.at("Content-Length"), "12");
@@ -236,6 +240,10 @@ TEST_F(FileResponderTest, GetFileHasExactHeaders) {
   struct stat st;
   ASSERT_EQ(stat((Base() / "root" / "page.html").c_str(), &st), 0);
   EXPECT_EQ(head.values.at("Last-Modified"), HttpDate(absl::FromTimeT(st.st_mtime)));
+  // nginx's form: mtime 1577836800 = 0x5e0be100, 12 bytes = 0xc.
+  EXPECT_EQ(head.values.at("ETag"), "\"5e0be100-c\"");
+  EXPECT_EQ(head.values.at("Accept-Ranges"), "bytes");
+  EXPECT_EQ(plan.file_offset, 0u);
 }
 
 TEST_F(FileResponderTest, GetBinaryFile) {
@@ -313,6 +321,9 @@ HttpRequest WithHeaders(HttpRequest request,
   return request;
 }
 
+// page.html's entity tag: changed 2020-01-01 (0x5e0be100), 12 bytes.
+constexpr char kPageTag[] = "\"5e0be100-c\"";
+
 class ConditionalGetTest : public FileResponderTest {
  protected:
   // page.html's Last-Modified, shifted by `seconds`.
@@ -339,10 +350,11 @@ TEST_F(ConditionalGetTest, UnchangedSinceIsNotModified) {
     EXPECT_FALSE(plan.close);
     const ParsedHead head = Parse(plan.head);
     EXPECT_EQ(head.status_line, "HTTP/1.1 304 Not Modified");
-    EXPECT_THAT(head.names,
-                ElementsAre("Date", "Server", "Content-Length", "Connection", "Last-Modified"));
+    EXPECT_THAT(head.names, ElementsAre("Date", "Server", "Content-Length", "Connection",
+                                        "Last-Modified", "ETag"));
     EXPECT_EQ(head.values.at("Content-Length"), "12");  // what a 200 would have sent
     EXPECT_EQ(head.values.at("Last-Modified"), PageModifiedPlus(0));
+    EXPECT_EQ(head.values.at("ETag"), kPageTag);
   }
 }
 
@@ -387,6 +399,107 @@ TEST_F(ConditionalGetTest, DateInTheFutureIsIgnored) {
     EXPECT_EQ(Body(plan), "<p>page</p>\n");
     EXPECT_EQ(Parse(plan.head).status_line, "HTTP/1.1 200 OK");
   }
+}
+
+TEST_F(ConditionalGetTest, MatchingEntityTagIsNotModified) {
+  for (const std::string_view tags :
+       {"\"5e0be100-c\"", "W/\"5e0be100-c\"", "*", "\"a\", \"5e0be100-c\""}) {
+    SCOPED_TRACE(tags);
+    const ResponsePlan plan = Conditional("GET", {{"If-None-Match", tags}});
+    EXPECT_EQ(plan.status, 304);
+    EXPECT_FALSE(plan.file);
+    const ParsedHead head = Parse(plan.head);
+    EXPECT_EQ(head.values.at("ETag"), kPageTag);
+    EXPECT_EQ(head.values.at("Last-Modified"), PageModifiedPlus(0));
+  }
+  const ResponsePlan other = Conditional("GET", {{"If-None-Match", "\"5e0be100-d\""}});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(Body(other), "<p>page</p>\n");
+}
+
+TEST_F(ConditionalGetTest, FailedPreconditionIs412WithTheEntityTag) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string_view, std::string>>{
+           {"If-Match", "\"other\""}, {"If-Unmodified-Since", PageModifiedPlus(-1)}}) {
+    SCOPED_TRACE(name);
+    const ResponsePlan plan = Conditional("GET", {{name, value}});
+    EXPECT_EQ(plan.status, 412);
+    EXPECT_FALSE(plan.file);
+    EXPECT_THAT(plan.body, HasSubstr("412 Precondition Failed"));
+    const ParsedHead head = Parse(plan.head);
+    EXPECT_EQ(head.status_line, "HTTP/1.1 412 Precondition Failed");
+    ExpectCommonHeaders(head);
+    EXPECT_EQ(head.values.at("ETag"), kPageTag);
+    EXPECT_EQ(head.values.at("Connection"), "keep-alive");
+  }
+  EXPECT_EQ(Conditional("GET", {{"If-Match", kPageTag}}).status, 200);
+}
+
+// --- 206 / 416 ---
+
+TEST_F(ConditionalGetTest, SingleRangeIsPartialContentFromAnOffset) {
+  // page.html is "<p>page</p>\n": 12 bytes.
+  for (const auto& [range, first, length, content_range] :
+       std::vector<std::tuple<std::string_view, size_t, size_t, std::string>>{
+           {"bytes=0-2", 0, 3, "bytes 0-2/12"},
+           {"bytes=3-", 3, 9, "bytes 3-11/12"},
+           {"bytes=-5", 7, 5, "bytes 7-11/12"},
+           {"bytes=4-100", 4, 8, "bytes 4-11/12"}}) {
+    SCOPED_TRACE(range);
+    const ResponsePlan plan = Conditional("GET", {{"Range", range}});
+    EXPECT_EQ(plan.status, 206);
+    ASSERT_TRUE(plan.file);
+    EXPECT_EQ(plan.file_offset, first);
+    EXPECT_EQ(plan.file_size, length);
+    const ParsedHead head = Parse(plan.head);
+    EXPECT_EQ(head.status_line, "HTTP/1.1 206 Partial Content");
+    EXPECT_THAT(head.names,
+                ElementsAre("Date", "Server", "Content-Type", "Content-Length", "Connection",
+                            "Last-Modified", "ETag", "Accept-Ranges", "Content-Range"));
+    EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(length));
+    EXPECT_EQ(head.values.at("Content-Range"), content_range);
+    EXPECT_EQ(head.values.at("Content-Type"), "text/html; charset=utf-8");
+  }
+}
+
+TEST_F(ConditionalGetTest, HeadOfARangeIsA206HeadWithoutBody) {
+  const ResponsePlan plan = Conditional("HEAD", {{"Range", "bytes=0-2"}});
+  EXPECT_EQ(plan.status, 206);
+  EXPECT_FALSE(plan.file);
+  EXPECT_EQ(plan.file_size, 0u);
+  EXPECT_THAT(plan.body, IsEmpty());
+  const ParsedHead head = Parse(plan.head);
+  EXPECT_EQ(head.values.at("Content-Length"), "3");
+  EXPECT_EQ(head.values.at("Content-Range"), "bytes 0-2/12");
+}
+
+TEST_F(ConditionalGetTest, UnsatisfiableRangeIs416WithTheLength) {
+  const ResponsePlan plan = Conditional("GET", {{"Range", "bytes=12-"}});
+  EXPECT_EQ(plan.status, 416);
+  EXPECT_FALSE(plan.file);
+  EXPECT_THAT(plan.body, HasSubstr("416 Range Not Satisfiable"));
+  const ParsedHead head = Parse(plan.head);
+  EXPECT_EQ(head.status_line, "HTTP/1.1 416 Range Not Satisfiable");
+  EXPECT_EQ(head.values.at("Content-Range"), "bytes */12");
+  EXPECT_EQ(head.values.at("Content-Length"), absl::StrCat(plan.body.size()));
+}
+
+TEST_F(ConditionalGetTest, IgnoredRangesSendTheWholeFile) {
+  for (const auto& headers :
+       std::vector<std::vector<std::pair<std::string_view, std::string_view>>>{
+           {{"Range", "bytes=5-2"}},
+           {{"Range", "lines=1-2"}},
+           {{"Range", "bytes=0-1,4-5"}},
+           {{"Range", "bytes=0-1"}, {"If-Range", "\"5e0be100-d\""}},
+           {{"Range", "bytes=0-1"}, {"If-Range", "Thu, 02 Jan 2020 00:00:00 GMT"}}}) {
+    const ResponsePlan plan = Conditional("GET", headers);
+    EXPECT_EQ(plan.status, 200) << headers.front().second;
+    EXPECT_EQ(plan.file_offset, 0u);
+    EXPECT_EQ(plan.file_size, 12u);
+    EXPECT_EQ(Parse(plan.head).values.count("Content-Range"), 0u);
+  }
+  EXPECT_EQ(Conditional("GET", {{"Range", "bytes=0-1"}, {"If-Range", kPageTag}}).status, 206);
+  EXPECT_EQ(Conditional("GET", {{"Range", "bytes=0-1"}, {"If-Range", PageModifiedPlus(0)}}).status,
+            206);
 }
 
 TEST_F(ConditionalGetTest, OnlyFilesAreConditional) {
@@ -446,9 +559,25 @@ TEST_F(FileResponderTest, HeadOf404HasLengthButNoBody) {
 
 TEST_F(FileResponderTest, OtherMissingShapesAre404) {
   for (std::string_view target :
-       {"/nodir/", "/page.html/", "/page.html/x", "/missing/", "/loop", "/sub/missing.html"}) {
+       {"/page.html/", "/page.html/x", "/missing/", "/loop", "/sub/missing.html", "/loop/"}) {
     EXPECT_EQ(Get(target).status, 404) << target;
   }
+}
+
+// A folder exists but has no index.html, and we list no folders: 403, as nginx and Apache answer.
+TEST_F(FileResponderTest, DirectoryWithoutIndexIs403) {
+  for (std::string_view target : {"/nodir/", "/nodir/?x=1", "/./nodir/", "/nodir//"}) {
+    SCOPED_TRACE(target);
+    const ResponsePlan plan = Get(target);
+    EXPECT_EQ(plan.status, 403);
+    EXPECT_FALSE(plan.file);
+    EXPECT_THAT(plan.body, HasSubstr("403 Forbidden"));
+  }
+  // The root itself, in a root without index.html.
+  absl::StatusOr<DocumentRoot> bare = DocumentRoot::Open((Base() / "root" / "nodir").string());
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(Respond(Request("GET", "/"), *bare, true).status, 403);
+  EXPECT_EQ(Respond(Request("GET", "/x/"), *bare, true).status, 404);
 }
 
 // --- 301 ---

@@ -171,6 +171,20 @@ TEST(HttpRequestTest, HeaderLookupIsCaseInsensitive) {
   EXPECT_EQ(result.request.Header(""), std::nullopt);
 }
 
+// The parser only records whether Host came; the conversation refuses an HTTP/1.1 request
+// without it (RFC 9112 3.2).
+TEST(HttpRequestTest, RecordsWhetherHostWasSent) {
+  ParseResult result = ParseRequest("GET / HTTP/1.1\r\nhOsT: x\r\n\r\n");
+  ASSERT_TRUE(result.complete());
+  EXPECT_TRUE(result.request.has_host);
+  result = ParseRequest("GET / HTTP/1.1\r\nHost-Name: x\r\n\r\n");
+  ASSERT_TRUE(result.complete());
+  EXPECT_FALSE(result.request.has_host);
+  result = ParseRequest("GET / HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(result.complete());
+  EXPECT_FALSE(result.request.has_host);
+}
+
 TEST(HttpRequestTest, LfOnlyLineEndings) {
   const std::string input = "GET /lf HTTP/1.1\nHost: x\nAccept: y \n\n";
   const ParseResult result = ParseRequest(input);
