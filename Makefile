@@ -162,7 +162,7 @@ sanitized-suite: all $(BIN)/unit_tests $(BIN)/integration_tests
 # target fails.
 FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := http_request_fuzz resolve_target_fuzz
+FUZZ_TARGETS := http_request_fuzz resolve_target_fuzz byte_range_fuzz
 FUZZ_BUILD   := build/fuzz
 FUZZ_BIN     := bin/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -59,6 +59,15 @@ struct CachedFile {
   std::string bytes;  // the whole file, when it is small (size <= kSmallFileBytes)
   Fd file;            // open for sendfile(), when it is not
   bool in_memory() const { return !file.valid(); }
+
+  // The head of a whole-file 200, by [HTTP/1.0, 1.1][close, keep-alive], as last built and the
+  // second it was built in (file_responder.cc builds and uses them). Mutable: only the thread
+  // whose cache holds the entry looks it up, so only that thread writes them.
+  struct Head {
+    int64_t second = -1;
+    std::string text;
+  };
+  mutable Head heads[2][2];
 };
 
 // What a lookup found: a regular file, or what else is at the path (a directory, a FIFO, ...),

@@ -86,6 +86,34 @@ ResponsePlan OpenFailure(int error, const ResolvedTarget& target, const Document
   }
 }
 
+// The validators every answer about the file itself carries.
+ExtraHeaders Validators(const FileFacts& file) {
+  ExtraHeaders extra;
+  extra.emplace_back("Last-Modified", file.last_modified);
+  extra.emplace_back("ETag", file.etag);
+  return extra;
+}
+
+// The head of a whole-file 200 -- the answer to nearly every request -- built at most once a
+// second per HTTP version and keep-alive choice, then copied: while the file stays the same (a
+// changed file is a new cache entry) only its Date changes.
+std::string WholeFileHead(const CachedFile& cached, const ReplyOptions& reply) {
+  CachedFile::Head& slot = cached.heads[reply.version_minor == 0 ? 0 : 1][reply.keep_alive];
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (slot.second != now) {
+    ExtraHeaders extra = Validators(cached.facts);
+    extra.emplace_back("Accept-Ranges", "bytes");
+    slot.text = SerializeHead({.status = 200,
+                               .version_minor = reply.version_minor,
+                               .content_type = cached.facts.content_type,
+                               .content_length = cached.size,
+                               .keep_alive = reply.keep_alive,
+                               .extra_headers = std::move(extra)});
+    slot.second = now;
+  }
+  return slot.text;
+}
+
 // The decision as a plan. The validators go with every answer about the file itself (200, 206,
 // 304, and the ETag on a 412, so the client learns the version it failed against); 416 says how
 // long the file is instead.
@@ -101,14 +129,16 @@ ResponsePlan FileResponse(const FileDecision& decision, std::shared_ptr<const Ca
       extra.emplace_back("Content-Range", absl::StrCat("bytes */", file.size));
       return PageReply(416, reply, std::move(extra));
     case 304:
-      extra.emplace_back("Last-Modified", file.last_modified);
-      extra.emplace_back("ETag", file.etag);
-      return NotModifiedReply(file.size, reply, std::move(extra));
+      return NotModifiedReply(file.size, reply, Validators(file));
+    case 200: {
+      const size_t size = file.size;
+      std::string head = WholeFileHead(*cached, reply);
+      return FileReply(200, std::move(cached), 0, size, reply, std::move(head));
+    }
     default:
       break;
   }
-  extra.emplace_back("Last-Modified", file.last_modified);
-  extra.emplace_back("ETag", file.etag);
+  extra = Validators(file);
   extra.emplace_back("Accept-Ranges", "bytes");
   const ByteRange& range = decision.range;
   if (decision.status == 206) {

@@ -173,7 +173,21 @@ ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra
 ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file, size_t offset,
                        size_t size, const ReplyOptions& reply, std::string_view content_type,
                        ExtraHeaders extra) {
-  ResponsePlan plan = MakePlan(status, reply, content_type, size, std::move(extra));
+  std::string head = SerializeHead({.status = status,
+                                    .version_minor = reply.version_minor,
+                                    .content_type = content_type,
+                                    .content_length = size,
+                                    .keep_alive = reply.keep_alive,
+                                    .extra_headers = std::move(extra)});
+  return FileReply(status, std::move(file), offset, size, reply, std::move(head));
+}
+
+ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file, size_t offset,
+                       size_t size, const ReplyOptions& reply, std::string head) {
+  ResponsePlan plan;
+  plan.status = status;
+  plan.close = !reply.keep_alive;
+  plan.head = std::move(head);
   if (!reply.head_only) {
     plan.file = std::move(file);
     plan.file_offset = offset;

@@ -88,6 +88,9 @@ ResponsePlan PageReply(int status, const ReplyOptions& reply, ExtraHeaders extra
 ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file, size_t offset,
                        size_t size, const ReplyOptions& reply, std::string_view content_type,
                        ExtraHeaders extra = {});
+// The same with a head built beforehand (a cached one).
+ResponsePlan FileReply(int status, std::shared_ptr<const CachedFile> file, size_t offset,
+                       size_t size, const ReplyOptions& reply, std::string head);
 
 // 304: no body, and no Content-Type (a 304 only refreshes the client's cached copy, RFC 9110
 // 15.4.5); Content-Length may stay, as the length a 200 would have had (RFC 9110 8.6).
