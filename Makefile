@@ -4,7 +4,7 @@
 #   make test    install missing packages, build, run the whole test suite
 #   make single_server | thread_server | process_server | thread_pool_server |
 #        process_pool_server | pool_server | async_server | http_server   one model (+ common)
-#   make asan | tsan | fuzz | bench | bench-quick | soak | format | clean
+#   make asan | tsan | fuzz | bench | bench-quick | soak | attack | format | clean
 #
 # BUILD and BIN may be overridden (the sanitizer builds use build/asan, bin/asan, ...).
 
@@ -47,7 +47,8 @@ $(foreach s,$(POOL_SERVERS),$(eval SRCS_$(s) := pool_server/$(s:_server=)_main.c
 ALL_SERVERS := $(DIR_SERVERS) $(POOL_SERVERS)
 
 .PHONY: all deps test-deps run test unit integration scripts-test clean format \
-        pool_server $(ALL_SERVERS) asan tsan sanitized-suite fuzz fuzz-deps bench bench-quick soak
+        pool_server $(ALL_SERVERS) asan tsan sanitized-suite fuzz fuzz-deps bench bench-quick soak \
+        attack
 .DEFAULT_GOAL := all
 
 all: $(addprefix $(BIN)/,$(ALL_SERVERS))
@@ -97,7 +98,8 @@ unit: $(BIN)/unit_tests
 integration: all $(BIN)/integration_tests
 	tests/run_sharded.sh $(BIN)/integration_tests $(SHARDS)
 
-# Shell-level tests (README commands, benchmark smoke test, ...): every tests/*_test.sh.
+# Shell-level tests (README commands, benchmark smoke test, slowhttptest's short run, ...):
+# every tests/*_test.sh.
 scripts-test: all
 	@set -e; for t in $(sort $(wildcard tests/*_test.sh)); do echo "== $$t"; BIN=$(BIN) bash $$t; done
 
@@ -235,5 +237,17 @@ soak:
 	@scripts/install-deps.sh build bench
 	@$(MAKE) --no-print-directory all
 	python3 bench/soak.py --bin $(BIN) --seconds $(or $(SOAK_SECONDS),120) $(SOAK_ARGS)
+
+# Real attack tool (bench/attack.py): slowhttptest's slow headers, slow body and slow read against
+# every model, ATTACK_SECONDS each (default 30) with 240 connections, one at a time (~12 min).
+# Fails when a model that serves clients concurrently leaves a fresh client unanswered during an
+# attack, or any model is not answering after it or does not exit 0 on SIGINT with no process
+# left. Rewrites only the "Reliability under attack" section of benchmark.md (raw results:
+# build/attack/attack.json); make test runs a short version (tests/attack_test.sh). Driver options
+# through ATTACK_ARGS, e.g. ATTACK_ARGS="--models async --modes read".
+attack:
+	@scripts/install-deps.sh build attack
+	@$(MAKE) --no-print-directory all
+	python3 bench/attack.py --bin $(BIN) --seconds $(or $(ATTACK_SECONDS),30) $(ATTACK_ARGS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -31,6 +31,7 @@ h2o and apache2: scripts/install-deps.sh bench.
   pace.lua, stats.lua   wrk scripts: the lab's fixed rate without wrk2; machine-readable results
   *.conf.template       the reference servers' configurations: nginx, lighttpd, h2o, apache
   soak.py, soak.lua     make soak: every model for minutes under wrk (the Reliability section)
+  attack.py             make attack: every model against slowhttptest (Reliability under attack)
 """
 
 from __future__ import annotations

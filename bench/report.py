@@ -1059,33 +1059,42 @@ def write(d: dict, output: Path) -> None:
     if d.get("notes"):
         parts += [f"- {n}" for n in d["notes"]] + [""]
     text = "\n".join(parts).rstrip() + "\n"
-    output.write_text(text + kept_soak_section(output))
+    output.write_text(text + kept_sections(output))
 
 
-# make soak (bench/soak.py) owns the region between these markers; make bench keeps it.
-SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
+# Sections other drivers own, between markers; make bench keeps them (in this order, after its own
+# text): make soak's (bench/soak.py) and make attack's (bench/attack.py).
+SOAK_MARKERS = ("<!-- soak:begin -->", "<!-- soak:end -->")
+ATTACK_MARKERS = ("<!-- attack:begin -->", "<!-- attack:end -->")
+KEPT_MARKERS = (SOAK_MARKERS, ATTACK_MARKERS)
 
 
-def _soak_region(text: str) -> tuple[int, int] | None:
-    """Where the soak section (markers included) starts and ends in `text`, if it is there."""
-    if SOAK_BEGIN not in text or SOAK_END not in text:
+def _marked_region(text: str, markers: tuple[str, str]) -> tuple[int, int] | None:
+    """Where a marked section (markers included) starts and ends in `text`, if it is there."""
+    begin, end = markers
+    if begin not in text or end not in text:
         return None
-    return text.index(SOAK_BEGIN), text.index(SOAK_END) + len(SOAK_END)
+    return text.index(begin), text.index(end) + len(end)
 
 
-def kept_soak_section(output: Path) -> str:
-    """The soak section of the file being replaced ("" if none), to append after the new text."""
+def kept_sections(output: Path) -> str:
+    """The marked sections of the file being replaced ("" if none), to append after the new
+    text."""
     old = output.read_text() if output.exists() else ""
-    region = _soak_region(old)
-    return "" if region is None else "\n" + old[region[0]:region[1]] + "\n"
+    kept = ""
+    for markers in KEPT_MARKERS:
+        region = _marked_region(old, markers)
+        if region is not None:
+            kept += "\n" + old[region[0]:region[1]] + "\n"
+    return kept
 
 
-def write_soak_section(output: Path, section: str) -> None:
-    """make soak's side: puts `section` between the markers, in place of the old soak section or
+def write_marked_section(output: Path, markers: tuple[str, str], section: str) -> None:
+    """A driver's side: puts `section` between its markers, in place of its old section or
     after the rest of the file (creating it if need be)."""
-    text = f"{SOAK_BEGIN}\n{section}\n\n{SOAK_END}"
+    text = f"{markers[0]}\n{section}\n\n{markers[1]}"
     old = output.read_text() if output.exists() else ""
-    region = _soak_region(old)
+    region = _marked_region(old, markers)
     if region is not None:
         new = old[:region[0]] + text + old[region[1]:]
     elif old.strip():
@@ -1093,3 +1102,7 @@ def write_soak_section(output: Path, section: str) -> None:
     else:
         new = text + "\n"
     output.write_text(new)
+
+
+def write_soak_section(output: Path, section: str) -> None:
+    write_marked_section(output, SOAK_MARKERS, section)
