@@ -87,13 +87,9 @@ class KnownDefect:
 CORES = os.cpu_count() or 1
 # (model, mode) -> why it is expected to fail the availability check (see the module docstring).
 KNOWN_DEFECTS: dict[tuple[str, str], KnownDefect] = {
-    ("thread-pool", "read"): KnownDefect(
-        "a worker sends a whole answer with blocking calls (SendStep in pool_server/"
-        "pooled_connection.cc), so each slow reader holds one of the 4-per-core workers until it "
-        "has acknowledged nothing for 10 s (kSendTimeout); more slow readers than workers leave "
-        "none for a fresh client. The poller parks slow *senders* of requests, not slow readers "
-        "of answers",
-        lambda connections: connections > max(4, 4 * CORES)),
+    # Empty. ("thread-pool", "read") was here until the thread pool's workers stopped sending with
+    # blocking calls: a worker now gives a half-sent answer back to the poller (PartialSend in
+    # common/send_response.h), which waits for room in the send buffer.
 }
 
 

@@ -6,11 +6,39 @@
 #pragma once
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "common/conversation.h"
 #include "common/http_response.h"
 #include "common/socket.h"
 
 namespace hs {
+
+// A response sent a piece at a time, for a driver that must not wait while its client is slow to
+// read: the thread pool's workers give the connection back to the poller instead, to wait for
+// room in the send buffer (a slow reader must not hold a worker). Each Continue() writes what
+// the socket takes now -- the head and a body from memory in one sendmsg(), or the head and then
+// sendfile() from the plan's offset -- and remembers how far it got.
+class PartialSend {
+ public:
+  enum class Result { kDone, kBlocked, kFailed };
+  explicit PartialSend(int fd) : fd_(fd), stall_(fd, kSendTimeout) {}
+
+  // More of `plan` (the same plan on every call, until kDone or kFailed). kBlocked: the send
+  // buffer is full; call again when there is room, or at Deadline(). kFailed: a reset, or the
+  // client acknowledged nothing for kSendTimeout (error() says which).
+  Result Continue(const ResponsePlan& plan);
+  // When to look again if no room comes: the stall deadline, or sooner (kStallCheck) since a
+  // client may acknowledge a little without freeing enough room to report the socket writable.
+  absl::Time NextLook();
+  SendStall& stall() { return stall_; }
+  const absl::Status& error() const { return error_; }
+
+ private:
+  int fd_;
+  SendStall stall_;
+  size_t sent_ = 0;  // of the head and the body together
+  absl::Status error_;
+};
 
 // Sends `plan` on `fd` whole. Gives up (kDeadlineExceeded) when the client has acknowledged
 // nothing for kSendTimeout (SendStall: a client that stops reading), or on a reset.

@@ -105,9 +105,6 @@ absl::Status StalledError(absl::Duration timeout) {
       absl::StrCat("the client read nothing for ", absl::FormatDuration(timeout)));
 }
 
-namespace {
-
-// Waits until `fd` has room in its send buffer; false once the peer has stalled.
 bool WaitForRoom(int fd, SendStall& stall) {
   for (;;) {
     const absl::Time deadline = stall.Deadline();
@@ -122,8 +119,6 @@ bool WaitForRoom(int fd, SendStall& stall) {
     if (n > 0 || (n < 0 && errno != EINTR)) return true;  // room, or an error the write reports
   }
 }
-
-}  // namespace
 
 std::vector<Fd> AcceptQueued(int listen_fd, int flags) {
   std::vector<Fd> queued;

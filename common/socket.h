@@ -101,6 +101,9 @@ class SendStall {
 // a peer that has stopped reading is dropped between the stall timeout and this much later.
 inline constexpr absl::Duration kStallCheck = absl::Milliseconds(500);
 
+// Waits in poll() until `fd` has room in its send buffer; false once the peer has stalled.
+bool WaitForRoom(int fd, SendStall& stall);
+
 // The error a sender returns when SendStall's deadline has passed.
 absl::Status StalledError(absl::Duration timeout);
 

@@ -65,7 +65,7 @@ absl::Status Poller::Run(const std::function<void(ConnectionPtr)>& hand_over) {
       } else if (listener_.valid() && fd == listener_.get()) {
         Accept();
       } else {
-        HandOverParked(fd);  // bytes, EOF or an error: the worker's recv() will say which
+        HandOverParked(fd);  // bytes (or room), EOF or an error: the worker's call will say which
       }
     }
     if (!listening_ && !shutdown_ && absl::Now() >= accept_paused_until_) Listen(true);
@@ -165,7 +165,9 @@ void Poller::Park(ConnectionPtr connection) {
   // One-shot: reported once, then silent until parked again (MOD re-arms it, and reports at once
   // bytes that came meanwhile), so nothing fires for a connection a worker holds.
   const int op = connection->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-  if (!EpollControl(epoll_.get(), op, fd, EPOLLIN | EPOLLONESHOT)) {
+  // A half-sent answer waits for room to send the rest; anything else for the client's bytes.
+  const uint32_t wanted = connection->sending ? EPOLLOUT : EPOLLIN;
+  if (!EpollControl(epoll_.get(), op, fd, wanted | EPOLLONESHOT)) {
     HS_VLOG(fd, "epoll refused the connection (%s); closing it", std::strerror(errno));
     return;
   }

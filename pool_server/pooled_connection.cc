@@ -56,9 +56,24 @@ ConnectionPtr ServeTurn(ConnectionPtr connection) {
         // Holds this worker, as slow work would: N delayed requests fill a pool of N.
         absl::SleepFor(step.until - absl::Now());
         break;
-      case Step::Kind::kSend:
-        SendStep(fd, step, conversation);
+      case Step::Kind::kSend: {
+        if (!connection->sending) connection->sending.emplace(fd);
+        const PartialSend::Result sent = connection->sending->Continue(*step.response);
+        if (sent == PartialSend::Result::kBlocked) {
+          HS_VLOG(fd, "waiting for room to send in the poller");
+          connection->deadline = connection->sending->NextLook();
+          connection->wake_on_shutdown = false;  // an answer begun is finished
+          return connection;
+        }
+        if (sent == PartialSend::Result::kDone) {
+          conversation.Sent(absl::Now());
+        } else {
+          HS_VLOG(fd, "send failed: %s", connection->sending->error().message());
+          conversation.SendFailed();
+        }
+        connection->sending.reset();
         break;
+      }
       case Step::Kind::kClose:
         CloseStep(std::move(connection->socket), step);
         return nullptr;  // closes the socket (if the linger has not)

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using Model = ModelInfo;
 
 // kRevalidateAfter (1 s) plus scheduling slack on a busy 2-core machine.
-constexpr absl::Duration kFreshWithin = absl::Milliseconds(1800);
+constexpr absl::Duration kFreshWithin = absl::Milliseconds(2500);
 // Bigger than kSmallFileBytes: kept as an open descriptor, not as bytes.
 constexpr size_t kLarge = 64 * 1024;
 
