@@ -217,7 +217,7 @@ clean:
 
 # Benchmarks (bench/bench.py; see benchmark.md). `make bench` measures every built model beside the
 # reference servers (nginx, lighttpd, h2o, Apache prefork/worker/event: bench/*.conf.template) and
-# rewrites benchmark.md + benchmark.svg (~35 min: it prints its estimate). `make bench-quick`
+# rewrites benchmark.md + benchmark.svg (~38 min: it prints its estimate). `make bench-quick`
 # (or BENCH_QUICK=1) is a smoke run of a few seconds per measurement into build/bench-quick/.
 # Driver options through BENCH_ARGS, e.g. BENCH_ARGS="--models single,thread,nginx --runs 5".
 bench:

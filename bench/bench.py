@@ -11,7 +11,8 @@ it with SIGINT and checks it exits 0 (a failure is reported loudly and makes the
 The reference servers (servers.REFERENCES) get the same treatment: each is started from its
 bench/*.conf.template, filled in into a temporary directory, in a session of its own, stopped
 with its graceful-stop signal and checked alike; a reference that is not installed is skipped
-with a note. They run in tables 1-4 and 6 (not 5: they have no --delay).
+with a note. They run in tables 1-4, 6 and 7 (not 5: they have no --delay); table 8 runs
+async_server and the event-loop references with 2 workers each.
 The tables (see bench/report.py for what each one teaches):
   1  the lab's configuration: wrk -t10 -c10 -d30s -R10000 .../page.html, best of N runs
   2  maximum throughput, closed loop: keep-alive, and Connection: close
@@ -19,14 +20,20 @@ The tables (see bench/report.py for what each one teaches):
   4  memory per idle keep-alive connection
   5  20 concurrent requests with --delay=1: wall time
   6  slow clients: one request's wait while 64 clients hold half-sent requests
-Runs of tables 1 and 2 interleave (every model once, then again) so drift hits all alike.
-Standard library only; needs wrk (or wrk2) and gnuplot, and for the references nginx, lighttpd,
-h2o and apache2: scripts/install-deps.sh bench.
+  7  system calls per request: 2,000 keep-alive requests on 4 connections, wrk -t2 -c10 for 2 s,
+     and 1,000 Connection: close requests, counted on the server's process tree with perf stat
+     (syscall tracepoints) or, failing that, strace -c -f (bench/syscalls.py)
+  8  several cores: async_server --workers 2 beside nginx, lighttpd and h2o with 2 workers,
+     keep-alive at 10 and at 1,000 connections (wrk -t2), medians of N interleaved rounds
+Runs of tables 1, 2 and 8 interleave (every model once, then again) so drift hits all alike.
+Standard library only; needs wrk (or wrk2) and gnuplot, for the references nginx, lighttpd,
+h2o and apache2, and for table 7 perf (or strace): scripts/install-deps.sh bench.
 
   bench.py              this file: options, the plan of steps, progress, one function per step
   servers.py            the models; start a server on a free port, its process tree from /proc,
                         stop it; CPU used by the rest of the machine (shared with soak.py)
   probes.py             wrk runs and their output; socket probes (idle, delay, slow clients)
+  syscalls.py           table 7: counting a server's system calls (perf or strace), its clients
   report.py             benchmark.md (tables, sentences from the numbers) and benchmark.svg
   pace.lua, stats.lua   wrk scripts: the lab's fixed rate without wrk2; machine-readable results
   *.conf.template       the reference servers' configurations: nginx, lighttpd, h2o, apache
@@ -57,14 +64,15 @@ from typing import Callable
 sys.dont_write_bytecode = True  # no __pycache__ in bench/
 import probes  # noqa: E402 -- after the line above
 import report  # noqa: E402
+import syscalls  # noqa: E402
 from probes import WrkSpec  # noqa: E402
 from servers import (MODEL_BY_NAME, MODELS, CpuWindow, Model, ServerError,  # noqa: E402
                      TreeSampler, context_switches, cpu_model, memory_gib, missing,
-                     reference_version, start_server)
+                     process_tree, reference_version, start_server)
 
 REPO = Path(__file__).resolve().parent.parent
 WWW = REPO / "www"
-ALL_TABLES = (1, 2, 3, 4, 5, 6)
+ALL_TABLES = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 @dataclass
@@ -83,6 +91,15 @@ class Settings:
     slow_limit_s: float
     workers: dict  # model name -> --workers N; models not in it use their default
     stall_ms: int = 1000  # a connection whose request waits this long unread is "stalled"
+    syscall_requests: int = 2000  # table 7: keep-alive requests counted
+    syscall_connections: int = 4  # ... over this many connections (and client threads)
+    syscall_close_requests: int = 1000  # ... Connection: close requests counted
+    syscall_wrk: WrkSpec = dataclasses.field(  # ... keep-alive at full speed
+        default_factory=lambda: WrkSpec(threads=2, connections=10, duration=2))
+    multicore: WrkSpec = dataclasses.field(  # table 8, and its second run at multicore_big
+        default_factory=lambda: WrkSpec(threads=2, connections=10, duration=6))
+    multicore_big: int = 1000  # table 8: the second run's connections (table 3's count)
+    multicore_workers: int = 2
 
     @staticmethod
     def make(quick: bool) -> Settings:
@@ -94,7 +111,9 @@ class Settings:
                 scale=WrkSpec(threads=2, connections=100, duration=2),
                 scale_big=1000, idle_connections=100, idle_wait_s=5.0,
                 delay_requests=4, delay_s=0.5, slow_clients=8, slow_limit_s=2.0, workers={},
-                stall_ms=500)
+                stall_ms=500, syscall_requests=400, syscall_close_requests=200,
+                syscall_wrk=WrkSpec(threads=2, connections=10, duration=1),
+                multicore=WrkSpec(threads=2, connections=10, duration=1), multicore_big=100)
         return Settings(
             quick=False, runs=3,
             lab=WrkSpec(threads=10, connections=10, duration=30, rate=10000),
@@ -210,7 +229,11 @@ class Bench:
             "lab": {}, "keepalive": {}, "close": {}, "scale": [], "idle": {}, "delay": {},
             "slow": {}, "problems": [], "notes": [], "server_commands": {},
             "stops": {},  # model -> the exit status of each session: "0", "1", "signal 9", "hung"
+            "syscalls": {},  # table 7: model -> {"keepalive"|"full_speed"|"close": a Count}
+            "multicore": {},  # table 8: model -> {"10"|"1000": [runs]}
         }
+        self.syscall_tool: str | None = None  # table 7's counter, chosen by plan()
+        self.keeper: syscalls.TracepointKeeper | None = None  # while table 7 runs with perf
 
     # -- helpers
 
@@ -225,12 +248,14 @@ class Bench:
         self.say(loud("!!! " + text))
 
     @contextmanager
-    def serving(self, model: Model, what: str, delay: float | None = None):
+    def serving(self, model: Model, what: str, delay: float | None = None,
+                workers: int | None = None):
         """Starts the model's server, checks it serves www/page.html, stops it afterwards and
-        records a problem when the stop is not clean. Yields None when it could not start."""
+        records a problem when the stop is not clean. Yields None when it could not start.
+        `workers`: this many workers instead of the model's usual (table 8)."""
         try:
             server = start_server(model, self.bin_dir, WWW, delay=delay,
-                                  workers=self.settings.workers.get(model.name),
+                                  workers=workers or self.settings.workers.get(model.name),
                                   nofile=self.nofile)
         except (ServerError, OSError) as e:
             self.problem(f"{model.name} ({what}): could not start: {e}")
@@ -244,7 +269,7 @@ class Bench:
             self._stop(server, what)
             yield None
             return
-        if delay is None:
+        if delay is None and workers is None:
             self.results["server_commands"].setdefault(model.name, server.shown_command(REPO))
         try:
             yield server
@@ -384,6 +409,121 @@ class Bench:
                       if r.answer_s is not None else f"starved (> {r.limit_s:g} s)")
             self.say(f"    {model.name:<13} with {r.slow_clients} slow clients: {answer}")
 
+    def step_syscalls(self, model: Model, last: bool = False) -> None:
+        """Table 7: one session; after a warm-up, three counts -- keep-alive requests from the
+        Python client, keep-alive at full speed from wrk, Connection: close requests."""
+        try:
+            self._syscalls(model)
+        finally:
+            if last and self.keeper is not None:
+                # Seconds of unregistering, during which every call on the machine is still
+                # traced: wait for them, so that no later measurement runs traced.
+                if self.progress:
+                    self.progress.tick("perf releasing the syscall tracepoints")
+                self.keeper.join()
+                self.keeper = None
+
+    def _syscalls(self, model: Model) -> None:
+        s = self.settings
+        if self.syscall_tool == "perf" and self.keeper is None:
+            self.keeper = syscalls.TracepointKeeper()
+        with self.serving(model, "system calls") as server:
+            if server is None:
+                return
+            if self.progress:
+                self.progress.tick("warming up")
+            warm = syscalls.KeepAliveClient(server.port, s.syscall_connections)
+            try:
+                warm.open()
+                warm.run(max(100, s.syscall_requests // 10))
+            finally:
+                warm.close()
+            syscalls.close_requests(server.port, max(20, s.syscall_close_requests // 20),
+                                    s.syscall_connections)
+            time.sleep(0.2)
+            row = self.results["syscalls"].setdefault(model.name, {})
+            client = syscalls.KeepAliveClient(server.port, s.syscall_connections)
+            try:
+                client.open()
+                row["keepalive"] = self.count_syscalls(
+                    server, f"{s.syscall_requests:,} keep-alive requests",
+                    lambda: client.run(s.syscall_requests))
+            finally:
+                client.close()
+            row["full_speed"] = self.count_syscalls(
+                server, f"wrk -c{s.syscall_wrk.connections} for {s.syscall_wrk.duration} s",
+                lambda: self.wrk_run(server, s.syscall_wrk))
+            row["close"] = self.count_syscalls(
+                server, f"{s.syscall_close_requests:,} Connection: close requests",
+                lambda: syscalls.close_requests(server.port, s.syscall_close_requests,
+                                                s.syscall_connections))
+            parts = []
+            for key, label in (("keepalive", "keep-alive"), ("full_speed", "wrk"),
+                               ("close", "close")):
+                c = row[key]
+                per = c["total"] / c["requests"] if c["ok"] and c["requests"] else None
+                parts.append(f"{label} {per:.1f}" if per is not None else f"{label} –")
+            self.say(f"    {model.name:<13} system calls per request: " + ", ".join(parts))
+
+    def wrk_run(self, server, spec: WrkSpec) -> syscalls.ClientRun:
+        r = probes.run_wrk(spec, server.url())
+        return syscalls.ClientRun(requests=r.requests, errors=r.error_count,
+                                  connections=spec.connections, seconds=r.duration_s)
+
+    def count_syscalls(self, server, what: str,
+                       load: Callable[[], syscalls.ClientRun]) -> dict:
+        """Counts the server's system calls (its whole process tree) while `load` runs."""
+        if self.progress:
+            self.progress.tick(what)
+        count = syscalls.Count()
+        pids = [p.pid for p in process_tree(server.pid) if p.state != "Z"]
+        assert self.syscall_tool is not None
+        try:
+            counter = syscalls.make_counter(self.syscall_tool, pids)
+        except OSError as e:
+            count.ok, count.note = False, f"could not start {self.syscall_tool}: {e}"
+            return dataclasses.asdict(count)
+        try:
+            counter.enable()
+            run = load()
+            time.sleep(0.2)  # the server's side of the last answer (a close, a child's exit)
+            counter.disable()
+            count.requests, count.errors = run.requests, run.errors
+            count.connections, count.seconds = run.connections, run.seconds
+        except (RuntimeError, OSError) as e:
+            count.ok, count.note = False, str(e)
+        finally:
+            counter.finish(count)
+        if not count.ok:
+            self.results["notes"].append(f"Table 7: {server.model.name}, {what}: {count.note}")
+            self.say(loud(f"    {server.model.name}: system calls not counted ({what}): "
+                          f"{count.note}"))
+        if count.errors:
+            self.problem(f"{server.model.name}: {what}: {count.errors} requests not answered")
+        if not server.alive():
+            self.problem(f"{server.model.name}: server exited while its system calls were "
+                         f"counted ({what})")
+        return dataclasses.asdict(count)
+
+    def step_multicore(self, model: Model, run: int) -> None:
+        """Table 8: one session with N workers; keep-alive at 10 connections, then at 1,000."""
+        s = self.settings
+        n = s.multicore_workers
+        with self.serving(model, f"{n} workers, run {run}", workers=n) as server:
+            if server is None:
+                return
+            rates = []
+            for conns in (s.multicore.connections, s.multicore_big):
+                spec = dataclasses.replace(s.multicore, connections=conns)
+                r = self.wrk(server, spec, f"{n} workers, {conns:,} connections, "
+                                           f"run {run}/{s.runs}")
+                row = self.record(r)
+                row["connections"] = conns
+                self.results["multicore"].setdefault(model.name, {}).setdefault(
+                    str(conns), []).append(row)
+                rates.append(f"{conns:,} connections {r.rps:9,.0f} req/s")
+            self.say(f"    {model.name:<13} {n} workers, run {run}: " + ", ".join(rates))
+
     @staticmethod
     def record(r: probes.LoadResult) -> dict:
         d = dataclasses.asdict(r)
@@ -457,6 +597,35 @@ class Bench:
                 guess = 0.5 + (s.slow_limit_s if m.one_at_a_time else 0.1)
                 steps.append((f"slow clients · {m.name}", start_stop(m) + guess,
                               lambda m=m: self.step_slow(m)))
+        if 7 in tables:
+            self.syscall_tool, why = syscalls.choose_tool(self.args.syscall_tool)
+            self.results["syscall_tool"] = self.syscall_tool
+            if self.syscall_tool is None:
+                self.results["notes"].append(f"Table 7 skipped: {why}")
+            else:
+                if why:
+                    self.results["notes"].append(
+                        f"Table 7 counted with strace, which slows every call ({why}).")
+                for i, m in enumerate(self.models):
+                    # the counts' clients, perf's start (a second for Apache's threads), wrk
+                    guess = (0.5 + (m.reference is not None and m.one_at_a_time)
+                             + s.syscall_requests / 5000 + s.syscall_close_requests / 1500
+                             + s.syscall_wrk.duration + per_wrk)
+                    last = i == len(self.models) - 1
+                    if last and self.syscall_tool == "perf":
+                        guess += 3.5  # the tracepoints' release (TracepointKeeper)
+                    steps.append((f"system calls · {m.name}", start_stop(m) + guess,
+                                  lambda m=m, last=last: self.step_syscalls(m, last)))
+        if 8 in tables:
+            several = [m for m in self.models
+                       if (m.takes_workers and m.event_loop)
+                       or (m.reference and m.reference.workers_fill)]
+            per_round = (2 * (s.multicore.duration + per_wrk) + s.multicore_big / 10000)
+            for run in range(1, s.runs + 1):
+                for m in several:
+                    label = f"{s.multicore_workers} workers · {m.name} · run {run}/{s.runs}"
+                    steps.append((label, start_stop(m) + per_round,
+                                  lambda m=m, run=run: self.step_multicore(m, run)))
         return steps
 
     def run(self, tables: set[int]) -> None:
@@ -474,6 +643,8 @@ class Bench:
                 step()
         finally:
             self.progress.finish()
+            if self.keeper is not None:
+                self.keeper.join()
         self.results["elapsed_s"] = time.monotonic() - started
         print(f"bench: done in {fmt_duration(self.results['elapsed_s'])} "
               f"(estimated {fmt_duration(estimate)})", file=sys.stderr)
@@ -549,7 +720,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "lighttpd, h2o, Apache httpd); writes benchmark.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Models: " + ", ".join(m.name for m in MODELS) + ". Tables: 1 lab config, "
-        "2 closed loop, 3 scale, 4 idle memory, 5 delay, 6 slow clients.")
+        "2 closed loop, 3 scale, 4 idle memory, 5 delay, 6 slow clients, 7 system calls per "
+        "request, 8 several cores (2 workers).")
     p.add_argument("--quick", action="store_true",
                    default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
                    help="a few seconds per run, 1 run (also BENCH_QUICK=1)")
@@ -558,13 +730,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "reference server that is installed)")
     p.add_argument("--tables", default=",".join(map(str, ALL_TABLES)),
                    help="comma-separated tables to measure (default: all)")
-    p.add_argument("--runs", type=int, help="runs of tables 1-2 per model (default 3; quick 1)")
+    p.add_argument("--runs", type=int,
+                   help="runs of tables 1, 2 and 8 per model (default 3; quick 1)")
     p.add_argument("--duration", type=float, help="seconds per lab-config run (default 30)")
     p.add_argument("--other-duration", type=float,
-                   help="seconds per run of tables 2-3 (default 8 and 10)")
+                   help="seconds per run of tables 2, 3 and 8 (default 8, 10 and 6)")
     p.add_argument("--workers", default="",
                    help="--workers for the pool and async models: N for all three, or "
                    "MODEL=N,... (e.g. process-pool=10); default: each model's own default")
+    p.add_argument("--syscall-tool", choices=("auto", "perf", "strace"), default="auto",
+                   help="table 7's counter: perf stat when it works here (default), or strace "
+                   "-c -f, which stops the server at every call")
     p.add_argument("--output", help="markdown file to write (default: benchmark.md; with --quick "
                    "build/bench-quick/benchmark.md); the chart goes beside it as .svg")
     p.add_argument("--bin", default=os.environ.get("BIN", "bin"),
@@ -586,6 +762,7 @@ def main(argv: list[str]) -> int:
         other = max(1, math.ceil(args.other_duration))
         settings.closed_loop = dataclasses.replace(settings.closed_loop, duration=other)
         settings.scale = dataclasses.replace(settings.scale, duration=other)
+        settings.multicore = dataclasses.replace(settings.multicore, duration=other)
     try:
         settings.workers = parse_workers(args.workers)
     except ValueError as e:
@@ -652,7 +829,8 @@ def main(argv: list[str]) -> int:
             key: " ".join(spec.command(url, shown=True)) for key, spec in (
                 ("lab", settings.lab), ("keepalive", settings.closed_loop),
                 ("close", dataclasses.replace(settings.closed_loop, close=True)),
-                ("scale", settings.scale))
+                ("scale", settings.scale), ("syscall_wrk", settings.syscall_wrk),
+                ("multicore", settings.multicore))
         },
         "models": [m.name for m in models],
         "skipped": skipped,

@@ -912,6 +912,355 @@ def section_glance(d: dict) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
+# Table 7: system calls per request
+
+
+def per_request(c: dict | None, n: int | None) -> float | None:
+    if not c or not c.get("ok") or not c.get("requests") or n is None:
+        return None
+    return n / c["requests"]
+
+
+def fmt_per(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def syscall_calls(c: dict | None, top: int) -> str:
+    """"recvfrom 1.96 (0.96 failed), sendmsg 1.00, epoll_wait 0.66": the most frequent calls per
+    request (those at 0.05 or more), then what no name covers."""
+    if not c or not c.get("ok") or not c.get("requests"):
+        return (c or {}).get("note", "") or "–"
+    n = c["requests"]
+    ranked = sorted(c["calls"].items(), key=lambda kv: (-kv[1], kv[0]))
+    parts = []
+    for call, calls in ranked:
+        if calls / n < 0.05 or len(parts) == top:
+            break
+        text = f"{call} {calls / n:.2f}"
+        failed = c.get("failed_calls", {}).get(call, 0)
+        if failed / n >= 0.05:
+            text += f" ({failed / n:.2f} failed)"
+        parts.append(text)
+    if c.get("other", 0) / n >= 0.05:
+        parts.append(f"other {c['other'] / n:.2f}")
+    return ", ".join(parts)
+
+
+def calls_of(c: dict | None, *names: str) -> float | None:
+    """Calls per request of any of `names` (openat or openat2), None when not counted."""
+    if not c or not c.get("ok") or not c.get("requests"):
+        return None
+    return sum(c["calls"].get(x, 0) for x in names) / c["requests"]
+
+
+def section_syscalls(d: dict) -> str:
+    s = d["settings"]
+    data = d.get("syscalls", {})
+    models = ordered([m for m in d["models"] if m in data])
+    if not models:
+        return ""
+    tool = d.get("syscall_tool") or "perf"
+    wrk = s.get("syscall_wrk", {"connections": 10, "duration": 2, "threads": 2})
+    conns = s.get("syscall_connections", 4)
+    rows = []
+    for m in models:
+        ka, fs, cl = (data[m].get(k) for k in ("keepalive", "full_speed", "close"))
+        rows.append([
+            name(m),
+            fmt_per(per_request(ka, ka and ka.get("total"))) + (" (¹)" if m == "single" else ""),
+            fmt_per(per_request(ka, ka and ka.get("failed"))),
+            syscall_calls(ka, 5),
+            fmt_per(per_request(fs, fs and fs.get("total"))),
+            syscall_calls(fs, 4),
+            fmt_rps(fs["requests"] / fs["seconds"])
+            if fs and fs.get("ok") and fs.get("seconds") else "–",
+            fmt_per(per_request(cl, cl and cl.get("total"))),
+            syscall_calls(cl, 7),
+        ])
+    how = (
+        "`perf stat` on the kernel's syscall tracepoints (`syscalls:sys_enter_*`, and "
+        "`raw_syscalls:sys_enter` for the total), attached to every thread of the server's "
+        "processes and inherited by the threads and children they start, switched on just "
+        "before the requests and off just after. Unlike strace it does not stop the server at "
+        "each call, so the timing — how often a loop finds a socket empty, or several ready at "
+        "once — stays closer to the server's own; it still adds a cost to every call and "
+        "context switch: *wrk's req/s while counted*, beside table 2a's, shows how much it "
+        "slowed each server"
+        if tool == "perf" else
+        "`strace -c -f` attached to every process of the server (and following the threads and "
+        "children they start), from just before the requests to just after. strace stops the "
+        "server at every call, which slows it several-fold: requests pile up, so an event "
+        "loop's `epoll_wait` and failed reads come out lower than they are untraced")
+    out = [
+        "## 7. System calls per request",
+        "",
+        f"Each server is warmed up, then its system calls are counted on its whole process tree "
+        f"while a client makes a fixed number of requests for `page.html`; calls ÷ requests "
+        f"answered. **Keep-alive:** {s.get('syscall_requests', 2000):,} requests over {conns} "
+        f"keep-alive connections opened beforehand, from {conns} Python threads, each sending "
+        "its next request when the answer has arrived (no pipelining) — the client is slower "
+        "than the servers, so requests mostly arrive one at a time. **wrk:** keep-alive at full "
+        f"speed, `wrk -t{wrk['threads']} -c{wrk['connections']} -d{wrk['duration']}s` (as table "
+        "2a), divided by the requests wrk counted. **Connection: close:** "
+        f"{s.get('syscall_close_requests', 1000):,} requests, each on a new connection, "
+        f"{conns} at a time. Counted with {how}. A name's number is its calls per request; "
+        "*failed* are calls that returned an error (for reads: EAGAIN, nothing there yet). "
+        "Calls made through the vDSO (`clock_gettime`) never enter the kernel and are not "
+        "counted.  ",
+        machine_tag(d),
+        "",
+        table(["model", "keep-alive: calls / request", "of which failed",
+               "keep-alive: the calls, per request",
+               f"wrk -c{wrk['connections']}: calls / request",
+               f"wrk -c{wrk['connections']}: the calls", "wrk's req/s while counted",
+               "Connection: close: calls / request", "Connection: close: the calls"],
+              rows, "lrrlrlrrl"),
+        "",
+    ]
+    said = []
+    if "single" in data:
+        said.append("(¹) `single_server` closes every connection after one answer, so each of "
+                    "its \"keep-alive\" requests also pays a new connection (`accept4`, "
+                    "`shutdown`, `close`): its keep-alive columns are a new connection per "
+                    "request too.")
+    ka = {m: data[m]["keepalive"] for m in models
+          if per_request(data[m].get("keepalive"), 1) is not None}
+    totals = {m: c["total"] / c["requests"] for m, c in ka.items()}
+    if len(totals) >= 2:
+        kept = [m for m in totals if m != "single"]
+        if len(kept) >= 2:
+            lo, hi = min(kept, key=totals.get), max(kept, key=totals.get)
+            said.append(f"Per keep-alive request (leaving out `single_server`): from "
+                        f"{fmt_per(totals[lo])} calls ({name(lo)}) to {fmt_per(totals[hi])} "
+                        f"({name(hi)}).")
+        parts = []
+        for m in totals:
+            if not is_ours(m):
+                continue
+            refs = [r for r in totals if is_reference(r)
+                    and m in MODEL_BY_NAME[r].reference.counterpart_of]
+            if refs:
+                parts.append(f"{name(m)} {fmt_per(totals[m])} beside " + join_names(
+                    [f"{name(r)} {fmt_per(totals[r])}" for r in refs]))
+        if parts:
+            said.append("Against the production counterparts: " + "; ".join(parts) + ".")
+    failing = {}
+    for m, c in ka.items():
+        reads = sum(v for k, v in c.get("failed_calls", {}).items()
+                    if k in ("read", "readv", "recvfrom", "recvmsg")) / c["requests"]
+        if reads >= 0.05:
+            failing[m] = reads
+    if failing:
+        said.append("Failed reads (EAGAIN) per keep-alive request: " + ", ".join(
+            f"{name(m)} {v:.2f}" for m, v in sorted(failing.items(), key=lambda kv: -kv[1]))
+            + ".")
+    sharing = []
+    for m in models:
+        light = calls_of(data[m].get("keepalive"), "epoll_wait", "epoll_pwait")
+        busy = calls_of(data[m].get("full_speed"), "epoll_wait", "epoll_pwait")
+        if light is not None and busy is not None and light >= 0.05:
+            sharing.append(f"{name(m)} {light:.2f} → {busy:.2f}")
+    if sharing:
+        said.append(f"`epoll_wait` per request, {conns} connections one request at a time → "
+                    f"wrk's {wrk['connections']} at full speed: " + ", ".join(sharing) + ".")
+    opens = [m for m in ka if (calls_of(ka[m], "openat", "openat2", "open") or 0) >= 0.9]
+    if opens:
+        said.append(f"{join_names([name(m) for m in opens])} open"
+                    f"{'s' if len(opens) == 1 else ''} the file for every request (and stat and "
+                    "close it).")
+    missed = {}
+    for m in opens:
+        c = ka[m]
+        n = sum(c.get("failed_calls", {}).get(x, 0) for x in ("openat", "openat2", "open"))
+        if n / c["requests"] >= 0.5:
+            missed[m] = n / c["requests"]
+    if missed:
+        said.append(join_names([f"{name(m)} {v:.1f}" for m, v in missed.items()])
+                    + " of those `openat` per request fail" + (
+                        ": Apache looks for an `.htaccess` file in every directory from `/` down "
+                        "to the file's, which an `AllowOverride None` (not in its configuration "
+                        "here) would turn off" if all(m.startswith("apache-") for m in missed)
+                        else "") + ".")
+    how_sent = {"sendmsg": [], "sendfile": [], "writev": []}
+    for m, c in ka.items():
+        for call in how_sent:
+            if (calls_of(c, call) or 0) >= 0.9:
+                how_sent[call].append(name(m))
+    sent = []
+    if how_sent["sendmsg"]:
+        sent.append("head and body in one `sendmsg` from memory: "
+                    + join_names(how_sent["sendmsg"]))
+    if how_sent["sendfile"]:
+        sent.append("the head with `writev`, then the body with `sendfile`: "
+                    + join_names(how_sent["sendfile"]))
+    only_writev = [x for x in how_sent["writev"] if x not in how_sent["sendfile"]]
+    if only_writev:
+        preads = [m for m, c in ka.items() if name(m) in only_writev
+                  and (calls_of(c, "pread64") or 0) >= 0.9]
+        sent.append(f"head and body in one `writev`: {join_names(only_writev)}"
+                    + (" (the body read with `pread64` first)"
+                       if len(preads) == len(only_writev) else ""))
+    if sent:
+        said.append("How each answer went out: " + "; ".join(sent) + ".")
+    cl = {m: data[m]["close"] for m in models
+          if per_request(data[m].get("close"), 1) is not None}
+    cl_totals = {m: c["total"] / c["requests"] for m, c in cl.items()}
+    if len(cl_totals) >= 2:
+        lo, hi = min(cl_totals, key=cl_totals.get), max(cl_totals, key=cl_totals.get)
+        said.append(f"With a new connection per request: from {fmt_per(cl_totals[lo])} calls "
+                    f"({name(lo)}) to {fmt_per(cl_totals[hi])} ({name(hi)}).")
+    forks = [m for m, c in cl.items() if (calls_of(c, "clone", "clone3") or 0) >= 0.9]
+    if forks:
+        said.append(f"{join_names([name(m) for m in forks])} start a thread or a process per "
+                    "connection (`clone`/`clone3`), and its calls are counted too.")
+    out.append(" ".join(said))
+    out += ["", (
+        "*Why:* a keep-alive request needs at least two calls, one to read the request and one "
+        "to send the answer. Our servers keep a small file (up to 16 KiB) in memory, revalidated "
+        "at most once a second, and send head and body in one `sendmsg`; a larger file would "
+        "go as the head, then `sendfile`. The blocking models (threads, processes, the pools' "
+        "workers) wait for the next request in `poll` (which carries the keep-alive timeout), "
+        "then read it. An event loop asks `epoll_wait` which connections are ready; one call can "
+        "return several, so its share per request falls as the load rises, and a loop that "
+        "reads a connection again after answering — in case the next request is already there "
+        "— pays a failed read (EAGAIN) when it is not. A new connection per request adds the "
+        "`accept4` (plus a failed one when the queue is empty), socket options, the "
+        "`epoll_ctl` or thread hand-off that registers it, the `shutdown`/`close`, and what the "
+        "model pays per connection: a `clone` of a thread, or a `fork` (`clone`) of a process "
+        "that reopens the file, exits and is reaped with `wait4`. The count is the whole "
+        "server's over the run, so timers and housekeeping (Apache's once-a-second "
+        "maintenance, for one) are spread over the requests.")]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Table 8: several cores
+
+
+def multicore_setting(d: dict, m: str) -> str:
+    n = d["settings"].get("multicore_workers", 2)
+    ref = MODEL_BY_NAME[m].reference if m in MODEL_BY_NAME else None
+    if ref is not None:
+        return ref.workers_setting.format(n=n)
+    return f"`--workers {n}`"
+
+
+def section_multicore(d: dict) -> str:
+    s = d["settings"]
+    data = d.get("multicore", {})
+    models = ordered([m for m in d["models"] if m in data])
+    if not models:
+        return ""
+    n = s.get("multicore_workers", 2)
+    small = s["multicore"]["connections"]
+    big = s["multicore_big"]
+    sizes = [small, big]
+    cores = d["machine"]["cores"]
+
+    def med(m: str, conns: int, key: str) -> float | None:
+        return median_of(data[m].get(str(conns), []), key)
+
+    def cores_used(m: str, conns: int, key: str) -> float | None:
+        runs = [r for r in usable(data[m].get(str(conns), []))
+                if r.get(key) is not None and r.get("duration_s")]
+        if key == "server_cpu_s":
+            values = [r[key] / r["duration_s"] for r in runs]
+        else:
+            values = [r[key] for r in runs]
+        return statistics.median(values) if values else None
+
+    # One worker, as tables 2a and 3 measured it in this run (same wrk -t2, same connections).
+    one = {}
+    for m in models:
+        if d.get("keepalive", {}).get(m) and d["settings"]["closed_loop"]["connections"] == small:
+            one[(m, small)] = median_of(d["keepalive"][m], "rps")
+        for r in d.get("scale", []):
+            if r["model"] == m and r["connections"] == big and r.get("requests"):
+                one[(m, big)] = r["rps"]
+    facts = {c: {m: {"rps": med(m, c, "rps")} for m in models if med(m, c, "rps") is not None}
+             for c in sizes}
+    rows = []
+    for m in models:
+        row = [name(m), multicore_setting(d, m)]
+        for c in sizes:
+            runs = data[m].get(str(c), [])
+            errors = [r["error_count"] for r in usable(runs)]
+            row += [fmt_rps(med(m, c, "rps")), fmt_ms(med(m, c, "p99_ms")),
+                    fmt_num(max(errors)) if errors else "–"]
+        row.append(" / ".join(fmt_num(cores_used(m, c, "server_cpu_s"), 2) for c in sizes))
+        row.append(" / ".join(fmt_num(cores_used(m, c, "wrk_cores"), 2) for c in sizes))
+        row.append(" / ".join(fmt_ratio(ratio(med(m, c, "rps"), one.get((m, c))))
+                              for c in sizes))
+        row.append(" / ".join(divided(facts[c], m, "nginx") for c in sizes))
+        rows.append(row)
+    runs = s["runs"]
+    out = [
+        f"## 8. Several cores: {n} workers each",
+        "",
+        f"{join_names([f'{name(m)} with {multicore_setting(d, m)}' for m in models])} "
+        "(the references otherwise configured as in the other tables): keep-alive "
+        f"closed loop, `wrk -t{s['multicore']['threads']} -c{small} "
+        f"-d{s['multicore']['duration']}s` and the same at {big:,} connections, {s['multicore']['duration']:g} s each, "
+        + (f"**median of {runs} interleaved rounds** (every server once, then again). "
+           if runs > 1 else "**1 round**. ")
+        + f"**This machine has {cores} cores and wrk runs on them too**, so "
+        f"{n} workers compete with wrk and with each other: the gain over one worker is "
+        "bounded by what wrk leaves free. *÷ 1 worker* divides by the same server's median in "
+        f"table 2a ({small} connections) and its table 3 run ({big:,} connections) of this "
+        "run, when measured.  ",
+        machine_tag(d),
+        "",
+        table(["model", "workers", f"req/s at {small}", f"p99 at {small}", f"errors at {small}",
+               f"req/s at {big:,}", f"p99 at {big:,}", f"errors at {big:,}",
+               f"server CPU, cores ({small} / {big:,})", f"wrk CPU, cores ({small} / {big:,})",
+               f"÷ 1 worker ({small} / {big:,})", f"req/s ÷ nginx ({small} / {big:,})"],
+              rows, "ll" + "r" * 10),
+        "",
+    ]
+    said = []
+    for c in sizes:
+        if len(facts[c]) >= 2:
+            top = max(facts[c], key=lambda m: facts[c][m]["rps"])
+            said.append(f"At {c:,} connections the most: {name(top)}, "
+                        f"{facts[c][top]['rps']:,.0f} req/s.")
+    gains = []
+    for m in models:
+        parts = [f"{fmt_ratio(ratio(med(m, c, 'rps'), one[(m, c)]))} at {c:,}"
+                 for c in sizes if one.get((m, c)) and med(m, c, "rps")]
+        if parts:
+            gains.append(f"{name(m)} " + " and ".join(parts))
+    if gains:
+        said.append(f"{n} workers ÷ 1 (tables 2a and 3): " + "; ".join(gains) + ".")
+    elif not any(one.values()):
+        said.append("(Tables 2 and 3 were not measured in this run, so there is no "
+                    "one-worker figure to divide by.)")
+    server = [cores_used(m, c, "server_cpu_s") for m in models for c in sizes]
+    wrk = [cores_used(m, c, "wrk_cores") for m in models for c in sizes]
+    server = [x for x in server if x is not None]
+    wrk = [x for x in wrk if x is not None]
+    if server and wrk:
+        said.append(f"The servers used {min(server):.2f}–{max(server):.2f} cores of {cores}, "
+                    f"wrk {min(wrk):.2f}–{max(wrk):.2f}.")
+    if "async" in facts[small] and "nginx" in facts[small]:
+        said.append(f"`async_server --workers {n}` ÷ nginx with {n} workers: " + " and ".join(
+            f"{fmt_ratio(ratio(facts[c]['async']['rps'], facts[c]['nginx']['rps']))} at {c:,}"
+            for c in sizes if "async" in facts[c] and "nginx" in facts[c]) + ".")
+    out.append(" ".join(said))
+    out += ["", (
+        f"*Why:* each of these servers runs {n} independent event loops (threads for "
+        "`async_server` and h2o, processes for nginx and lighttpd) that take new connections "
+        "from the one listening socket; a connection stays with the loop that accepted it, so "
+        f"at {small} connections the split between loops may be uneven. A second loop helps "
+        "only when the first is short of CPU and a core is free: on this machine wrk takes a "
+        "large share of the cores to generate the load (the wrk column), so a second worker "
+        "mostly trades CPU with wrk, and what one server gains may be what wrk lost. With the "
+        "load generated on another machine, the second worker would have a core of its own.")]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------------------------
 # Chart
 
 
@@ -1047,7 +1396,8 @@ def write(d: dict, output: Path) -> None:
         parts += [f"*(No chart: {reason}.)*", ""]
     parts += [section_glance(d), ""]
     sections = [(1, section_lab), (2, section_closed_loop), (3, section_scale),
-                (4, section_idle), (5, section_delay), (6, section_slow)]
+                (4, section_idle), (5, section_delay), (6, section_slow),
+                (7, section_syscalls), (8, section_multicore)]
     for number, make in sections:
         if number in tables:
             text = make(d)

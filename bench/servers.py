@@ -54,6 +54,11 @@ class Reference:
     counterpart_of: tuple[str, ...] = ()  # our models it is the production counterpart of
     stop_s: float = 0.0  # how long its graceful stop takes, for the time estimate
     hint: str = ""  # added when it does not answer GET /page.html
+    # Several workers (table 8): the template fields for N worker processes or threads, and the
+    # setting as benchmark.md shows it ("`worker_processes {n}`"). None: runs as configured only.
+    # Without a count (every other table) the fields are filled in for 1.
+    workers_fill: Callable[[int], dict[str, str]] | None = None
+    workers_setting: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,9 @@ REFERENCES = [
               command=("nginx", "-p", "@TMP@/", "-c", "@CONF@", "-e", "@TMP@/error.log"),
               stop_signal=signal.SIGQUIT, version=("nginx", "-v"),
               max_connections=lambda nofile: max(1024, nofile - 64),
-              counterpart_of=("async",))),
+              counterpart_of=("async",),
+              workers_fill=lambda n: {"WORKERS": str(n)},
+              workers_setting="`worker_processes {n}`")),
     Model("lighttpd", "lighttpd", "reference: lighttpd, event loop, 1 process", event_loop=True,
           reference=Reference(
               product="lighttpd",
@@ -132,7 +139,11 @@ REFERENCES = [
               command=("lighttpd", "-D", "-f", "@CONF@"),
               stop_signal=signal.SIGINT, version=("lighttpd", "-v"),
               max_connections=lambda nofile: nofile // 2,  # lighttpd's own ceiling: max-fds / 2
-              counterpart_of=("async",))),
+              counterpart_of=("async",),
+              # 0: no forked worker, the one process serves; N > 0: N forked workers (and the
+              # first process only watches them), so 1 worker is written as 0
+              workers_fill=lambda n: {"MAX_WORKER": "0" if n <= 1 else str(n)},
+              workers_setting="`server.max-worker = {n}`")),
     Model("h2o", "h2o", "reference: h2o, event loop, 1 thread", event_loop=True,
           reference=Reference(
               product="h2o",
@@ -144,7 +155,9 @@ REFERENCES = [
               stop_signal=signal.SIGTERM, version=("h2o", "-v"),
               max_connections=lambda nofile: max(1024, nofile - 64),
               counterpart_of=("async",),
-              hint="h2o started as root runs as nobody: is www/ readable by that user?")),
+              hint="h2o started as root runs as nobody: is www/ readable by that user?",
+              workers_fill=lambda n: {"WORKERS": str(n)},
+              workers_setting="`num-threads: {n}`")),
     _apache("prefork", "reference: Apache prefork, a process pool (default sizes)",
             ("process-pool",)),
     _apache("worker", "reference: Apache worker, threads in processes (default sizes)",
@@ -589,7 +602,7 @@ def error_log_tail(tmp: Path, lines: int = 5) -> list[str]:
 def start_server(model: Model, bin_dir: Path, www: Path, *, delay: float | None = None,
                  workers: int | None = None, nofile: int = 1024) -> RunningServer:
     if model.reference is not None:
-        return _start_reference(model, www, nofile)
+        return _start_reference(model, www, nofile, workers)
     command = [str(bin_dir / model.binary), "-p", "0", "-f", str(www)]
     if delay is not None:
         command.append(f"--delay={delay:g}")
@@ -623,9 +636,11 @@ def start_server(model: Model, bin_dir: Path, www: Path, *, delay: float | None 
     return server
 
 
-def _start_reference(model: Model, www: Path, nofile: int) -> RunningServer:
+def _start_reference(model: Model, www: Path, nofile: int,
+                     workers: int | None = None) -> RunningServer:
     """A reference server from its bench/*.conf.template, filled in (@PORT@, @ROOT@, @TMP@,
-    @NOFILE@, @CONNECTIONS@ and its own fields) into a temporary directory that holds its
+    @NOFILE@, @CONNECTIONS@, its worker count -- `workers`, default 1 -- and its own fields)
+    into a temporary directory that holds its
     config, pid file and error.log, started in the foreground in a session of its own (a
     stopping Apache signals its whole process group), ready when its port accepts."""
     ref = model.reference
@@ -638,6 +653,11 @@ def _start_reference(model: Model, www: Path, nofile: int) -> RunningServer:
               **dict(ref.fill)}
     if ref.max_connections is not None:
         fields["CONNECTIONS"] = str(ref.max_connections(nofile))
+    if ref.workers_fill is not None:
+        fields.update(ref.workers_fill(workers or 1))
+    elif workers not in (None, 1):
+        tmpdir.cleanup()
+        raise ServerError(f"bench/{ref.template} has no worker count to set")
     conf_text = (BENCH_DIR / ref.template).read_text()
     for key, value in fields.items():
         conf_text = conf_text.replace(f"@{key}@", value)

@@ -12,8 +12,9 @@ declare -A GROUP=(
   [test]="curl procps chromium wrk nginx-light gnuplot-nox iproute2 slowhttptest"
   [browser]="chromium"
   # bench: nginx, lighttpd, h2o and apache2 are the reference servers make bench measures beside
-  # our models (bench/*.conf.template; the driver skips one that is missing, with a note).
-  [bench]="wrk nginx-light lighttpd h2o apache2 gnuplot-nox procps iproute2"
+  # our models (bench/*.conf.template; the driver skips one that is missing, with a note);
+  # linux-perf (perf stat) counts table 7's system calls, strace if perf cannot.
+  [bench]="wrk nginx-light lighttpd h2o apache2 gnuplot-nox procps iproute2 linux-perf strace"
   # attack: make attack (bench/attack.py) attacks every model with slowhttptest, counts with ss.
   [attack]="slowhttptest procps iproute2"
   [fuzz]="clang libclang-rt-dev"

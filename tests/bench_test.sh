@@ -38,7 +38,7 @@ fail() {
 # Every table is there, and the driver's progress showed the time left.
 for heading in "## At a glance" "## 1. The lab's configuration" "## 2. Maximum throughput" \
     "## 3. Scale" "## 4. Memory per idle connection" "## 5. Concurrency in one number" \
-    "## 6. Slow clients" "## How these numbers were taken"; do
+    "## 6. Slow clients" "## 8. Several cores" "## How these numbers were taken"; do
   grep -qF "$heading" "$report" || fail "no '$heading' section"
 done
 grep -q "left ~" "$out/log" || fail "no progress with the time left on the terminal"
@@ -56,6 +56,13 @@ row_has_number "## 2. Maximum throughput" single_server
 row_has_number "## 3. Scale" single_server
 row_has_number "## 4. Memory per idle connection" single_server
 row_has_number "## 5. Concurrency in one number" single_server
+# Table 7 when perf or strace is there to count; table 8 runs nginx with 2 workers.
+if command -v perf >/dev/null || command -v strace >/dev/null; then
+  row_has_number "## 7. System calls per request" single_server
+fi
+if [[ $models == *nginx* ]]; then
+  row_has_number "## 8. Several cores" nginx
+fi
 if [[ $models == *nginx* ]]; then
   row_has_number "## 1. The lab's configuration" nginx
   grep -Eq '^\| `single_server` \|.*\| [0-9.]+× \|' "$report" || fail "no ratio to nginx"
