@@ -193,8 +193,8 @@ def lanes(run: Run) -> dict[tuple[int, int], list[Request]]:
 def max_at_once(requests: list[Request], slack: float) -> int:
     """The most requests being served (began .. last byte) at one moment; `slack` forgives
     the overlap of one answer's last byte with the next one's start."""
-    events = sorted([(r.began, 1) for r in requests] + [(r.last_byte - slack, -1) for r in requests],
-                    key=lambda e: (e[0], e[1]))
+    events = sorted([(r.began, 1) for r in requests]
+                    + [(r.last_byte - slack, -1) for r in requests])
     most = now = 0
     for _, step in events:
         now += step
@@ -334,11 +334,11 @@ def draw(runs: list[Run], delay: float, path: Path, title: str) -> None:
                        f"{r.first_byte:.3f} s, last byte {r.last_byte:.3f} s; pid {r.pid} tid "
                        f"{r.tid}, answer {r.n} of that process")
                 parts.append(f'<g><title>{html.escape(tip)}</title>'
-                             f'<rect x="{x(r.sent):.1f}" y="{ly}" width="{(began - r.sent) * scale:.1f}" '
-                             f'height="{ROW}" fill="{WAIT_COLOUR}"/>'
-                             f'<rect x="{x(began):.1f}" y="{ly}" '
-                             f'width="{max(1.0, (r.last_byte - began) * scale):.1f}" height="{ROW}" '
-                             f'fill="{SERVE_COLOUR}"/></g>')
+                             f'<rect x="{x(r.sent):.1f}" y="{ly}" '
+                             f'width="{(began - r.sent) * scale:.1f}" height="{ROW}" '
+                             f'fill="{WAIT_COLOUR}"/><rect x="{x(began):.1f}" y="{ly}" '
+                             f'width="{max(1.0, (r.last_byte - began) * scale):.1f}" '
+                             f'height="{ROW}" fill="{SERVE_COLOUR}"/></g>')
                 ly += ROW + ROW_GAP
             ly += LANE_GAP
         parts.append("</g>")
