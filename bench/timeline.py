@@ -34,6 +34,7 @@ import io
 import json
 import math
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -109,7 +110,8 @@ def start(row: dict[str, str], bin_dir: Path, www: Path, delay: float,
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     assert proc.stderr is not None
-    first = proc.stderr.readline()  # "listening on port N, serving ..." (or an error)
+    ready, _, _ = select.select([proc.stderr], [], [], 10.0)
+    first = proc.stderr.readline() if ready else b""  # "listening on port N, ..." (or an error)
     match = re.search(rb"listening on port (\d+)", first)
     if not match:
         proc.kill()
