@@ -30,7 +30,10 @@ log=$(mktemp)
 setsid make --no-print-directory run PORT="$port" BIN="$BIN" >"$log" 2>&1 &
 run_pid=$!
 for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done  # 30 s: a busy machine
-if curl -s "http://127.0.0.1:$port/" | grep -q "<title>"; then
+# Read the page whole first: `curl | grep -q` under pipefail fails when grep quits before curl
+# has written everything (curl then exits 23, a write error).
+page=$(curl -s "http://127.0.0.1:$port/")
+if grep -q "<title>" <<<"$page"; then
   passed=$((passed + 1))
 else
   fail "make run did not serve www/index.html on port $port"; cat "$log"
