@@ -4,7 +4,7 @@
 #   make test    install missing packages, build, run the whole test suite
 #   make single_server | thread_server | process_server | thread_pool_server |
 #        process_pool_server | pool_server | async_server | http_server   one model (+ common)
-#   make asan | tsan | fuzz | bench | bench-quick | soak | attack | format | clean
+#   make asan | tsan | fuzz | bench | bench-quick | soak | attack | timeline | format | clean
 #
 # BUILD and BIN may be overridden (the sanitizer builds use build/asan, bin/asan, ...).
 
@@ -48,7 +48,7 @@ ALL_SERVERS := $(DIR_SERVERS) $(POOL_SERVERS)
 
 .PHONY: all deps test-deps run test unit integration scripts-test clean format \
         pool_server $(ALL_SERVERS) asan tsan sanitized-suite fuzz fuzz-deps bench bench-quick soak \
-        attack
+        attack timeline
 .DEFAULT_GOAL := all
 
 all: $(addprefix $(BIN)/,$(ALL_SERVERS))
@@ -249,5 +249,13 @@ attack:
 	@scripts/install-deps.sh build attack
 	@$(MAKE) --no-print-directory all
 	python3 bench/attack.py --bin $(BIN) --seconds $(or $(ATTACK_SECONDS),30) $(ATTACK_ARGS)
+
+# Who served what, and when (bench/timeline.py): each model with --delay=1 and --served-by, the
+# pools fixed at 4 workers, 12 clients at once; checks each model's shape, writes the data to
+# build/timeline.json and redraws timeline.svg (README: "Try it yourself"). ~30 s.
+timeline: deps
+	@$(MAKE) --no-print-directory all
+	python3 bench/timeline.py --bin $(BIN) --check --delay 1 --requests 12 --workers 4 \
+	  --json $(BUILD)/timeline.json --svg timeline.svg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

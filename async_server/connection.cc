@@ -56,7 +56,8 @@ Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
     co_return;
   }
   HS_VLOG(fd, "connection opened");
-  Conversation conversation(root, {.delay = options.delay}, loop.Now(), fd);
+  Conversation conversation(root, {.delay = options.delay, .served_by = options.served_by},
+                            loop.Now(), fd);
   for (;;) {
     if (ShutdownRequested()) conversation.ShutdownBegan(ShutdownStartedAt());
     const Step step = conversation.Next(loop.Now());

@@ -29,7 +29,8 @@ cxxopts::Options BuildOptions(const CommandLineSpec& spec, const std::string& pr
       ("p,port", "", cxxopts::value<std::string>()->default_value("8085"))  //
       ("v,verbose", "")                                                     //
       ("d,delay", "", cxxopts::value<std::string>()->implicit_value("5"))   //
-      ("f,folder", "", cxxopts::value<std::string>()->default_value("."));
+      ("f,folder", "", cxxopts::value<std::string>()->default_value("."))   //
+      ("served-by", "");
   if (spec.accepts_concurrency) {
     options.add_options()("c,concurrency", "",
                           cxxopts::value<std::string>()->default_value("thread"));
@@ -77,6 +78,8 @@ std::string HelpText(const CommandLineSpec& spec, const std::string& program) {
         {"--max-workers N", absl::StrCat("process pool: at most this many workers (default: ",
                                          defaults.max_workers, ")")});
   }
+  absl::StrAppend(&usage, " [--served-by]");
+  rows.push_back({"--served-by", "Every answer names its process and thread (X-Served-By)."});
   if (spec.accepts_concurrency) {
     absl::StrAppend(&usage, " [--list-models]");
     rows.push_back({"--list-models", "Print the models and what each one is, and exit."});
@@ -150,6 +153,7 @@ absl::Status Validate(const cxxopts::ParseResult& result, const CommandLineSpec&
     return Invalid("port", port, "expected a number from 0 to 65535");
   }
   out.verbose = result.count("verbose") > 0;
+  out.served_by = result.count("served-by") > 0;
   if (result.count("delay")) {
     const std::string delay = result["delay"].as<std::string>();
     if (!ParseDelay(delay, out.delay)) {

@@ -1,6 +1,6 @@
 // The command line, defined once with cxxopts and used by every server binary and the wrapper:
 //   http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] [-c {thread,...,single}] [--workers N]
-//               [--min-spare N] [--max-spare N] [--max-workers N]
+//               [--min-spare N] [--max-spare N] [--max-workers N] [--served-by]
 #pragma once
 
 #include <string>
@@ -18,6 +18,8 @@ struct ServerOptions {
   bool verbose = false;
   absl::Duration delay = absl::ZeroDuration();  // -d: 5 s; --delay=SECONDS for another value
   std::string folder = ".";
+  // --served-by: every answer names who served it (X-Served-By, common/log.h); for the timeline.
+  bool served_by = false;
   int workers = 0;  // --workers N (pools, async); 0 = the model's default
   // The process pool's sizing (pool_server/prefork.h); the defaults are explained in README.md.
   // An untyped maximum rises to a typed minimum (--min-spare 20 alone: max-spare 20), and

@@ -128,7 +128,8 @@ absl::Status CheckSpelling(int argc, const char* const* argv, const CommandLineS
         if (!next_is_value) return MissingValue(arg, option, next);
         ++i;
       } else if (!takes_value && option != "--help" && option != "--verbose" &&
-                 option != "--delay" && !(option == "--list-models" && spec.accepts_concurrency)) {
+                 option != "--delay" && option != "--served-by" &&
+                 !(option == "--list-models" && spec.accepts_concurrency)) {
         return UnknownOption(option, spec);
       }
       continue;

@@ -46,6 +46,7 @@ void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot
   SetNonBlocking(fd);
   HS_VLOG(fd, "connection opened");
   policy.delay = options.delay;
+  policy.served_by = options.served_by;
   Conversation conversation(root, std::move(policy), absl::Now(), fd);
   for (;;) {
     if (ShutdownRequested()) conversation.ShutdownBegan(ShutdownStartedAt());

@@ -19,7 +19,7 @@ namespace hs {
 using StepObserver = std::function<void(Step::Kind next, int answered)>;
 
 // Serves `client` until it closes, times out, misbehaves, or shutdown closes it while idle.
-// `policy.delay` is taken from `options`.
+// `policy.delay` and `policy.served_by` are taken from `options`.
 void ServeConnection(Fd client, const ServerOptions& options, const DocumentRoot& root,
                      ConversationPolicy policy = {}, const StepObserver& observe = nullptr);
 

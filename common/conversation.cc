@@ -116,6 +116,10 @@ Step Conversation::Answer(ResponsePlan response, size_t consumed, bool apply_del
                           absl::Time now) {
   response_ = std::move(response);
   consumed_ = consumed;
+  if (policy_.served_by && response_.head.ends_with("\r\n\r\n")) {
+    // The one place every model's answers pass: the header goes before the blank line.
+    response_.head.insert(response_.head.size() - 2, ServedByHeader(now));
+  }
   if (apply_delay && policy_.delay > absl::ZeroDuration()) {
     HS_VLOG(log_id_, "delaying %s", absl::FormatDuration(policy_.delay));
     phase_ = Phase::kSleeping;

@@ -75,6 +75,9 @@ struct ConversationPolicy {
   // needs none: its workers hold no idle connection.
   std::function<bool()> others_waiting;
   absl::Duration delay = absl::ZeroDuration();  // -d: before each answer to a request
+  // --served-by: each answer to a request carries "X-Served-By: pid=P tid=T n=N began=S"
+  // (ServedByHeader, common/log.h), so a client can tell which process and thread served it.
+  bool served_by = false;
 };
 
 class Conversation {

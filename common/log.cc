@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace hs {
 namespace {
@@ -31,5 +32,14 @@ void LogLine(int fd, absl::string_view message) {
 }
 
 void LogInfo(absl::string_view message) { WriteStderr(absl::StrCat(message, "\n")); }
+
+std::string ServedByHeader(absl::Time began) {
+  // Per process: a forked worker starts from its parent's count, and parents serve nothing.
+  static std::atomic<uint64_t> stamped{0};
+  const int64_t micros = absl::ToUnixMicros(began);
+  return absl::StrFormat("X-Served-By: pid=%d tid=%d n=%d began=%d.%06d\r\n", ::getpid(),
+                         ::syscall(SYS_gettid), stamped.fetch_add(1) + 1, micros / 1000000,
+                         micros % 1000000);
+}
 
 }  // namespace hs

@@ -116,7 +116,8 @@ void Poller::Accept() {
 ConnectionPtr Poller::NewConnection(Fd client) {
   HS_VLOG(client.get(), "connection opened");
   return std::make_unique<PooledConnection>(
-      std::move(client), root_, ConversationPolicy{.delay = options_.delay}, absl::Now());
+      std::move(client), root_,
+      ConversationPolicy{.delay = options_.delay, .served_by = options_.served_by}, absl::Now());
 }
 
 void Poller::BeginShutdown() {

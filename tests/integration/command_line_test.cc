@@ -50,7 +50,7 @@ TEST(CommandLineExit, HelpExitsZeroWithUsage) {
                                "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
                                "[-c {thread,thread-pool,process,process-pool,async,single}] "
                                "[--workers N] [--min-spare N] [--max-spare N] [--max-workers N] "
-                               "[--list-models]\n"))
+                               "[--served-by] [--list-models]\n"))
       << r.output;
   EXPECT_THAT(r.output, HasSubstr("\noptional arguments:\n  -h, --help            show this help"));
 }

@@ -39,6 +39,7 @@ TEST(CommandLine, DefaultsMatchTheLab) {
   EXPECT_EQ(parsed->options.delay, absl::ZeroDuration());
   EXPECT_EQ(parsed->options.folder, ".");
   EXPECT_EQ(parsed->options.workers, 0);
+  EXPECT_FALSE(parsed->options.served_by);  // the default path adds no header
 }
 
 TEST(CommandLine, ShortAndLongForms) {
@@ -51,6 +52,9 @@ TEST(CommandLine, ShortAndLongForms) {
   ASSERT_TRUE(long_form.ok()) << long_form.status();
   EXPECT_EQ(long_form->options.port, 0);
   EXPECT_EQ(long_form->options.folder, "/");
+  auto served_by = Parse({"--served-by", "-v"});
+  ASSERT_TRUE(served_by.ok()) << served_by.status();
+  EXPECT_TRUE(served_by->options.served_by);
 }
 
 TEST(CommandLine, BareDelayIsFiveSecondsAndValuesMayBeFractions) {
@@ -254,7 +258,7 @@ TEST(CommandLine, HelpReadsLikeTheLabs) {
   EXPECT_EQ(parsed->help_text,
             "Usage: http_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] "
             "[-c {thread,thread-pool,process,process-pool,async,single}] [--workers N] "
-            "[--list-models]\n"
+            "[--served-by] [--list-models]\n"
             "\n"
             "Concurrent HTTP server\n"
             "\n"
@@ -269,11 +273,13 @@ TEST(CommandLine, HelpReadsLikeTheLabs) {
             "{thread,thread-pool,process,process-pool,async,single}\n"
             "                        Concurrency methodology (default: thread).\n"
             "  --workers N           workers (default: per model)\n"
+            "  --served-by           Every answer names its process and thread (X-Served-By).\n"
             "  --list-models         Print the models and what each one is, and exit.\n");
   auto server = Parse({"--help"}, {.program = "single_server"}, "single_server");
   ASSERT_TRUE(server.ok());
   EXPECT_THAT(server->help_text,
-              HasSubstr("Usage: single_server [-h] [-p PORT] [-v] [-d] [-f FOLDER]\n\noptional"));
+              HasSubstr("Usage: single_server [-h] [-p PORT] [-v] [-d] [-f FOLDER] [--served-by]\n"
+                        "\noptional"));
 }
 
 TEST(WithoutConcurrency, RemovesEverySpelling) {
@@ -281,6 +287,7 @@ TEST(WithoutConcurrency, RemovesEverySpelling) {
   EXPECT_THAT(Strip({"-cthread", "-v"}), ElementsAre("-v"));
   EXPECT_THAT(Strip({"--concurrency", "async", "-d"}), ElementsAre("-d"));
   EXPECT_THAT(Strip({"--concurrency=async", "--delay=1"}), ElementsAre("--delay=1"));
+  EXPECT_THAT(Strip({"--served-by", "-c", "async"}), ElementsAre("--served-by"));
   EXPECT_THAT(Strip({"-vc", "single", "-f", "www"}), ElementsAre("-v", "-f", "www"));
   EXPECT_THAT(Strip({"-vcsingle"}), ElementsAre("-v"));
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/shutdown.h"
 #include "gmock/gmock.h"
@@ -19,7 +20,10 @@
 namespace hs {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 using Kind = Step::Kind;
 
@@ -222,6 +226,28 @@ TEST_F(ConversationTest, AfterItsTurnAConnectionKeepsTheWorkerWhileNobodyWaits) 
   const absl::Time later = kStart + 3 * kFairTurn;
   c.Received(kGet, later);
   EXPECT_THAT(SendNext(c, later), HasSubstr("Connection: keep-alive"));
+}
+
+// --served-by: each answer names its process and thread, and when it began (before the delay);
+// without the flag, no answer carries the header.
+TEST_F(ConversationTest, ServedByStampsEveryAnswerOnlyWhenAsked) {
+  Conversation plain = Make({.delay = absl::Seconds(1)});
+  plain.Received(kGet, kStart);
+  ASSERT_EQ(plain.Next(kStart).kind, Kind::kSleep);
+  EXPECT_THAT(SendNext(plain, kStart + absl::Seconds(1)), Not(HasSubstr("X-Served-By")));
+
+  Conversation c = Make({.delay = absl::Seconds(1), .served_by = true});
+  c.Received(kGet, kStart);
+  ASSERT_EQ(c.Next(kStart).kind, Kind::kSleep);
+  const std::string head = SendNext(c, kStart + absl::Seconds(1));
+  EXPECT_THAT(head, StartsWith("HTTP/1.1 200 "));
+  EXPECT_THAT(head, MatchesRegex(absl::StrCat("(.|\r|\n)*\r\nX-Served-By: pid=", ::getpid(),
+                                              " tid=[0-9]+ n=[0-9]+ began=", 1'700'000'000,
+                                              "\\.000000\r\n\r\n")));
+  c.Received("GET /missing HTTP/1.1\r\nHost: x\r\n\r\n", kStart);  // errors too
+  ASSERT_EQ(c.Next(kStart + absl::Seconds(2)).kind, Kind::kSleep);
+  EXPECT_THAT(SendNext(c, kStart + absl::Seconds(3)),
+              AllOf(StartsWith("HTTP/1.1 404 "), HasSubstr("began=1700000002.000000\r\n\r\n")));
 }
 
 TEST_F(ConversationTest, ShutdownClosesAnAnsweredIdleConnectionAtOnce) {
