@@ -39,6 +39,10 @@ else
   fail "make run did not serve www/index.html on port $port"; cat "$log"
 fi
 kill -INT -- "-$run_pid" 2>/dev/null
+# A make started in the background of a non-interactive shell ignores SIGINT (only the server
+# resets it); if the server had not started yet, nothing would ever stop make: give it 10 s.
+for _ in $(seq 100); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL -- "-$run_pid" 2>/dev/null || true
 wait "$run_pid" 2>/dev/null
 rm -f "$log"
 
