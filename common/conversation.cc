@@ -37,10 +37,8 @@ Conversation::Conversation(const DocumentRoot& root, ConversationPolicy policy, 
                            int log_id)
     : root_(root), policy_(std::move(policy)), log_id_(log_id), began_(now), idle_since_(now) {}
 
-// The turn is checked first: it is a subtraction, others_waiting() is a system call.
 bool Conversation::KeepAliveAllowed(absl::Time now) const {
-  return policy_.keep_alive && !shutdown_at_ &&
-         !(policy_.others_waiting && now - began_ >= kFairTurn && policy_.others_waiting());
+  return policy_.keep_alive && !shutdown_at_ && !(policy_.turn && now - began_ >= policy_.turn());
 }
 
 Step Conversation::Next(absl::Time now) {

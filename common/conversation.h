@@ -35,7 +35,7 @@ inline constexpr absl::Duration kRequestTimeout = absl::Seconds(10);
 // A client that stops reading our response for this long is dropped (see SendStall).
 inline constexpr absl::Duration kSendTimeout = absl::Seconds(10);
 // A connection holding a worker that other clients wait for keeps it this long before it must
-// yield (ConversationPolicy::others_waiting): a time slice, like a scheduler's quantum. Long
+// yield (ConversationPolicy::turn) once the pool is full: a time slice, a scheduler's quantum. Long
 // enough that a busy keep-alive client gets thousands of answers per connection -- reconnecting
 // costs more than a request, and closing after every answer made the process pool at 1,000
 // clients no faster than Connection: close -- and short enough that a waiting client is
@@ -68,12 +68,12 @@ struct ConversationPolicy {
   // false: answer one request, then close (single_server: an idle keep-alive client would
   // otherwise block everyone behind it).
   bool keep_alive = true;
-  // A pool whose workers each hold a connection (the process pool): true while other clients
-  // wait for a worker. Once the connection has had its turn (kFairTurn), each answer given
-  // meanwhile closes it (Connection: close), so the worker moves on instead of serving one
-  // keep-alive client forever while the rest starve (Apache's prefork problem). The thread pool
-  // needs none: its workers hold no idle connection.
-  std::function<bool()> others_waiting;
+  // A pool whose workers each hold a connection (the process pool): how long a connection may
+  // keep its worker while other clients wait for one (absl::InfiniteDuration() while nobody
+  // waits). Once the connection has had that long, each answer closes it (Connection: close), so
+  // the worker moves on instead of serving one keep-alive client forever while the rest starve
+  // (Apache's prefork problem). The thread pool needs none: its workers hold no idle connection.
+  std::function<absl::Duration()> turn;
   absl::Duration delay = absl::ZeroDuration();  // -d: before each answer to a request
   // --served-by: each answer to a request carries "X-Served-By: pid=P tid=T n=N began=S"
   // (ServedByHeader, common/log.h), so a client can tell which process and thread served it.

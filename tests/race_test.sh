@@ -16,34 +16,9 @@ DELAY=0.5
 COUNT=6
 LOAD_TIMEOUT=60  # seconds for one page load (Chromium's first start builds its caches)
 
-chromium=$(command -v chromium || command -v chromium-browser || true)
-if [[ -z "$chromium" ]]; then
-  echo "race: chromium is not installed (scripts/install-deps.sh test)"
-  echo "race: 0 passed, 1 failed"
-  exit 1
-fi
-
-work=$(mktemp -d /tmp/hs-race-XXXXXX)
-server_pid=
-cleanup() {
-  [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# Prints the port from the server's "listening on port N" line; fails after 10 s or if it exits.
-wait_for_port() {
-  local log=$1 pid=$2 line
-  for _ in $(seq 200); do
-    line=$(grep -m1 -o 'listening on port [0-9]*' "$log" 2>/dev/null) && {
-      echo "${line##* }"
-      return 0
-    }
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+NAME=race
+# $chromium, $work (removed at exit), $server_pid (killed at exit), wait_for_port
+source tests/browser_lib.sh
 
 # Reads the JSON in the dumped DOM's <pre id="result"> and checks the shape; prints a verdict.
 check_shape() {

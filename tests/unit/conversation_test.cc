@@ -206,7 +206,8 @@ TEST_F(ConversationTest, NoKeepAlivePolicyClosesAfterOneAnswer) {
 
 TEST_F(ConversationTest, OthersWaitingTurnsKeepAliveOffOnceTheTurnIsOver) {
   bool waiting = false;
-  Conversation c = Make({.others_waiting = [&] { return waiting; }});
+  Conversation c =
+      Make({.turn = [&] { return waiting ? kFairTurn : absl::InfiniteDuration(); }});
   c.Received(kGet, kStart);
   EXPECT_THAT(SendNext(c, kStart), HasSubstr("Connection: keep-alive"));
   waiting = true;
@@ -221,8 +222,16 @@ TEST_F(ConversationTest, OthersWaitingTurnsKeepAliveOffOnceTheTurnIsOver) {
   EXPECT_EQ(c.Next(after).kind, Kind::kClose);
 }
 
+TEST_F(ConversationTest, AZeroTurnClosesWithTheFirstAnswer) {
+  // A pool still growing: each answer given while clients wait closes its connection.
+  Conversation c = Make({.turn = [] { return absl::ZeroDuration(); }});
+  c.Received(kGet, kStart);
+  EXPECT_THAT(SendNext(c, kStart), HasSubstr("Connection: close"));
+  EXPECT_EQ(c.Next(kStart).kind, Kind::kClose);
+}
+
 TEST_F(ConversationTest, AfterItsTurnAConnectionKeepsTheWorkerWhileNobodyWaits) {
-  Conversation c = Make({.others_waiting = [] { return false; }});
+  Conversation c = Make({.turn = [] { return absl::InfiniteDuration(); }});
   const absl::Time later = kStart + 3 * kFairTurn;
   c.Received(kGet, later);
   EXPECT_THAT(SendNext(c, later), HasSubstr("Connection: keep-alive"));
