@@ -35,8 +35,8 @@ void ServeClients(hs::Server& server, hs::Prefork& pool, hs::WorkerSlot& me) {
   auto serve = [&](hs::Fd client) {
     pool.TurnedBusy(me);
     const uint64_t served = me.requests;
-    hs::ServeConnection(std::move(client), server.options, server.root,
-                        {.turn = turn}, [&](hs::Step::Kind next, int answered) {
+    hs::ServeConnection(std::move(client), server.options, server.root, {.turn = turn},
+                        [&](hs::Step::Kind next, int answered) {
                           me.Doing(next);
                           me.requests = served + answered;
                         });

@@ -206,8 +206,7 @@ TEST_F(ConversationTest, NoKeepAlivePolicyClosesAfterOneAnswer) {
 
 TEST_F(ConversationTest, OthersWaitingTurnsKeepAliveOffOnceTheTurnIsOver) {
   bool waiting = false;
-  Conversation c =
-      Make({.turn = [&] { return waiting ? kFairTurn : absl::InfiniteDuration(); }});
+  Conversation c = Make({.turn = [&] { return waiting ? kFairTurn : absl::InfiniteDuration(); }});
   c.Received(kGet, kStart);
   EXPECT_THAT(SendNext(c, kStart), HasSubstr("Connection: keep-alive"));
   waiting = true;
