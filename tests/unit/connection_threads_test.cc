@@ -35,6 +35,8 @@ TEST(ConnectionThreads, StartRunsTheFunctionOnANewThread) {
 }
 
 TEST(ConnectionThreads, JoinsAThreadSoonAfterItEndsWhileOthersRun) {
+  // At most: a thread of an earlier test may still be on its way out when `before` is counted
+  // (seen once in CI), and it leaving must not fail this test; one of ours lingering still does.
   const size_t before = LiveThreads();
   ConnectionThreads threads;  // + the reaper
   std::latch release(1);
@@ -42,13 +44,13 @@ TEST(ConnectionThreads, JoinsAThreadSoonAfterItEndsWhileOthersRun) {
   for (int i = 0; i < kBlocked; ++i) threads.Start([&] { release.wait(); });
   threads.Start([] {});  // ends at once, with no further Start to notice it
   ExpectSoon([&] { return threads.size() == kBlocked; }, "the finished thread joined");
-  ExpectSoon([&] { return LiveThreads() == before + 1 + kBlocked; }, "its task gone");
+  ExpectSoon([&] { return LiveThreads() <= before + 1 + kBlocked; }, "its task gone");
 
   release.count_down();
   ExpectSoon([&] { return threads.size() == 0; }, "every finished thread joined");
-  ExpectSoon([&] { return LiveThreads() == before + 1; }, "only the reaper left");
+  ExpectSoon([&] { return LiveThreads() <= before + 1; }, "only the reaper left");
   threads.JoinAll();
-  ExpectSoon([&] { return LiveThreads() == before; }, "the reaper gone too");
+  ExpectSoon([&] { return LiveThreads() <= before; }, "the reaper gone too");
 }
 
 TEST(ConnectionThreads, JoinAllWaitsForRunningThreads) {
