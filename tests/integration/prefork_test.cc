@@ -117,7 +117,9 @@ TEST_F(ProcessPoolTest, SixtyFourSlowClientsDoNotStarveANewOne) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200);
   EXPECT_LT(absl::Now() - asked, absl::Seconds(1)) << "behind 64 slow clients";
-  EXPECT_GE(Workers(server), 66u) << "a worker each, and --min-spare 2 idle";
+  // The fetch itself used an idle worker, so the parent may still be forking its replacement.
+  EXPECT_TRUE(Eventually([&] { return Workers(server) >= 66u; }, absl::Seconds(2)))
+      << Workers(server) << " workers: want a worker each, and --min-spare 2 idle";
 }
 
 TEST_F(ProcessPoolTest, GrowsWhenWorkersTurnBusyAndShrinksBackToMaxSpareIdle) {
