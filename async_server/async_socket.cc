@@ -12,21 +12,29 @@ namespace hs::async {
 
 using Wake = EventLoop::Wake;
 
-AsyncSocket::AsyncSocket(EventLoop& loop, Fd fd)
-    : loop_(loop), fd_(std::move(fd)), watched_(loop.Watch(fd_.get())) {}
+AsyncSocket::AsyncSocket(EventLoop& loop, Fd fd, bool already_watched)
+    : loop_(loop), fd_(std::move(fd)), watched_(already_watched || loop.Watch(fd_.get())) {}
 
-Task<ReadResult> AsyncSocket::Read(std::string_view& received, absl::Time deadline,
-                                   bool stop_aware) {
+ReadResult AsyncSocket::TryRead(std::string_view& received) {
   for (;;) {
     const std::span<char> scratch = loop_.ReadScratch();
     const ssize_t n = ::recv(fd_.get(), scratch.data(), scratch.size(), 0);
     if (n > 0) {
       received = std::string_view(scratch.data(), static_cast<size_t>(n));
-      co_return ReadResult::kData;
+      return ReadResult::kData;
     }
-    if (n == 0) co_return ReadResult::kClosed;
+    if (n == 0) return ReadResult::kClosed;
     if (errno == EINTR) continue;
-    if (errno != EAGAIN) co_return ReadResult::kClosed;  // a reset
+    return errno == EAGAIN ? ReadResult::kWouldBlock : ReadResult::kClosed;  // or a reset
+  }
+}
+
+Task<ReadResult> AsyncSocket::Read(std::string_view& received, absl::Time deadline,
+                                   bool stop_aware) {
+  for (;;) {
+    if (const ReadResult result = TryRead(received); result != ReadResult::kWouldBlock) {
+      co_return result;
+    }
     const Wake wake = co_await loop_.Readable(fd_.get(), deadline, stop_aware);
     if (wake == Wake::kTimeout) co_return ReadResult::kTimeout;
     if (wake == Wake::kStop) co_return ReadResult::kStop;

@@ -19,13 +19,16 @@
 
 namespace hs::async {
 
-enum class ReadResult { kData, kClosed, kTimeout, kStop };
+enum class ReadResult { kData, kClosed, kTimeout, kStop, kWouldBlock };
 
 class AsyncSocket {
  public:
-  // Takes `fd` (non-blocking) and registers it with `loop`; check watched().
-  AsyncSocket(EventLoop& loop, Fd fd);
-  ~AsyncSocket() { loop_.Forget(fd_.get()); }  // then ~Fd closes it
+  // Takes `fd` (non-blocking) and registers it with `loop`, unless `loop` already watches it
+  // (a parked connection taken back); check watched().
+  AsyncSocket(EventLoop& loop, Fd fd, bool already_watched = false);
+  ~AsyncSocket() {
+    if (fd_) loop_.Forget(fd_.get());  // then ~Fd closes it
+  }
   AsyncSocket(const AsyncSocket&) = delete;
   AsyncSocket& operator=(const AsyncSocket&) = delete;
 
@@ -33,6 +36,11 @@ class AsyncSocket {
   EventLoop& loop() const { return loop_; }
   bool watched() const { return watched_; }
 
+  // Gives the socket up, still watched by the loop (to park it).
+  Fd Release() { return std::move(fd_); }
+
+  // One recv() that does not wait: kData, kClosed or kWouldBlock (nothing there yet).
+  ReadResult TryRead(std::string_view& received);
   // Receives what the client sends, waiting at most until `deadline`; with `stop_aware` the
   // wait also ends when shutdown begins. On kData, `received` views the bytes, valid until the
   // loop's next read (they land in the loop's scratch buffer).

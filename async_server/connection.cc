@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <optional>
 #include <string_view>
 
 #include "async_server/async_socket.h"
@@ -18,19 +19,18 @@ namespace {
 // How long accepting pauses when the process is out of descriptors.
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
 
-// Waits (until `step.until`, or shutdown if the step asks) for bytes, and tells `conversation`
-// what happened.
-Task<> Read(AsyncSocket& conn, Conversation& conversation, const Step& step) {
-  std::string_view bytes;
-  switch (co_await conn.Read(bytes, step.until, step.wake_on_shutdown)) {
+// Tells `conversation` what a read brought.
+void Tell(Conversation& conversation, ReadResult result, std::string_view bytes, absl::Time now) {
+  switch (result) {
     case ReadResult::kData:
-      co_return conversation.Received(bytes, conn.loop().Now());
+      return conversation.Received(bytes, now);
     case ReadResult::kClosed:
-      co_return conversation.PeerClosed();
+      return conversation.PeerClosed();
     case ReadResult::kTimeout:
-      co_return conversation.TimedOut();
-    case ReadResult::kStop:
-      co_return;  // the driver loop tells the conversation
+      return conversation.TimedOut();
+    case ReadResult::kStop:        // the driver loop tells the conversation
+    case ReadResult::kWouldBlock:  // not passed here
+      return;
   }
 }
 
@@ -48,23 +48,37 @@ Task<absl::Status> Send(AsyncSocket& conn, const ResponsePlan& plan) {
 }  // namespace
 
 Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
-                       const DocumentRoot& root) {
-  AsyncSocket conn(loop, std::move(client));
+                       const DocumentRoot& root, std::optional<Unparked> unparked) {
+  AsyncSocket conn(loop, std::move(client), /*already_watched=*/unparked.has_value());
   const int fd = conn.fd();
   if (!conn.watched()) {
     HS_VLOG(fd, "epoll refused the connection; closing it");
     co_return;
   }
-  HS_VLOG(fd, "connection opened");
-  Conversation conversation(root, {.delay = options.delay, .served_by = options.served_by},
-                            loop.Now(), fd);
+  const ConversationPolicy policy{.delay = options.delay, .served_by = options.served_by};
+  Conversation conversation = unparked ? Conversation(root, policy, unparked->idle, fd)
+                                       : Conversation(root, policy, loop.Now(), fd);
+  if (!unparked) HS_VLOG(fd, "connection opened");
+  if (unparked && unparked->why == EventLoop::Wake::kTimeout) conversation.TimedOut();
   for (;;) {
     if (ShutdownRequested()) conversation.ShutdownBegan(ShutdownStartedAt());
     const Step step = conversation.Next(loop.Now());
     switch (step.kind) {
-      case Step::Kind::kRead:
-        co_await Read(conn, conversation, step);
+      case Step::Kind::kRead: {
+        std::string_view bytes;
+        ReadResult result = conn.TryRead(bytes);
+        if (result == ReadResult::kWouldBlock) {
+          if (const std::optional<IdleConversation> idle = conversation.Idle()) {
+            // Nothing to do until the client speaks: the loop keeps the socket and this
+            // little state, and this coroutine ends (see "Parking" in event_loop.h).
+            loop.Park(conn.Release(), step.until, step.wake_on_shutdown, *idle);
+            co_return;
+          }
+          result = co_await conn.Read(bytes, step.until, step.wake_on_shutdown);
+        }
+        Tell(conversation, result, bytes, loop.Now());
         break;
+      }
       case Step::Kind::kSleep:
         // Suspends this coroutine only: the loop goes on serving every other client. A blocking
         // sleep here (absl::SleepFor, as the blocking models do) would stop the one thread that
@@ -92,6 +106,9 @@ Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
 Task<> AcceptClients(EventLoop& loop, SharedListener& listener, const ServerOptions& options,
                      const DocumentRoot& root) {
   const int fd = listener.fd();
+  loop.OnUnpark([&](Fd client, const IdleConversation& idle, EventLoop::Wake why) {
+    return ServeConnection(loop, std::move(client), options, root, Unparked{idle, why});
+  });
   loop.WatchListener(fd);
   while (!ShutdownRequested()) {
     absl::StatusOr<Fd> client = AcceptClient(fd, SOCK_NONBLOCK);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 
 #include "async_server/event_loop.h"
 #include "async_server/task.h"
@@ -14,9 +15,17 @@
 
 namespace hs::async {
 
-// Serves `client` until it closes, times out, misbehaves, or shutdown closes it while idle.
+// A parked connection taken back: its conversation's state, and why its wait ended.
+struct Unparked {
+  IdleConversation idle;
+  EventLoop::Wake why;
+};
+
+// Serves `client` until it closes, times out, misbehaves, or shutdown closes it while idle --
+// or until it waits for a request with nothing received, when it parks the connection in the
+// loop and ends; the loop starts it again with `unparked` when something happens.
 Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
-                       const DocumentRoot& root);
+                       const DocumentRoot& root, std::optional<Unparked> unparked = std::nullopt);
 
 // The listening socket, shared by every loop (--workers N). At shutdown each loop takes what
 // the kernel has queued and lets go; the last one to let go closes it, so that a client arriving

@@ -81,6 +81,24 @@ void EventLoop::Forget(int fd) {
   if (static_cast<size_t>(fd) < waiters_.size()) waiters_[fd] = {};
 }
 
+void EventLoop::Park(Fd fd, absl::Time deadline, bool stop_aware, const IdleConversation& idle) {
+  const int number = fd.get();
+  Waiters& slot = waiters_[number];
+  // Input interest may be off (a -d delay turned it off while a pipelined request waited).
+  if (!(slot.interest & EPOLLIN)) SetInterest(number, slot.interest | EPOLLIN);
+  slot.parked.reset(new Parked{.fd = std::move(fd), .stop_aware = stop_aware, .idle = idle});
+  slot.parked->deadline = deadline;
+  if (deadline != absl::InfiniteFuture()) parked_timers_.Push(slot.parked.get());
+  ++parked_;
+}
+
+void EventLoop::Unpark(int fd, Wake why) {
+  const std::unique_ptr<Parked> parked = std::move(waiters_[fd].parked);
+  parked_timers_.Remove(parked.get());
+  --parked_;
+  Spawn(unpark_(std::move(parked->fd), parked->idle, why));  // may park `fd` again
+}
+
 void EventLoop::Register(Wait& wait) {
   if (wait.fd_ >= 0) {
     if (static_cast<size_t>(wait.fd_) >= waiters_.size()) waiters_.resize(wait.fd_ + 1);
@@ -119,6 +137,7 @@ void EventLoop::Dispatch(const epoll_event& event) {
   const uint32_t input = EPOLLIN | hang_up;
   const uint32_t output = EPOLLOUT | hang_up;
   if (static_cast<size_t>(fd) >= waiters_.size()) return;
+  if (waiters_[fd].parked) return Unpark(fd, Wake::kReady);  // a request, or a hang-up
   if ((event.events & hang_up) && !waiters_[fd].reader && !waiters_[fd].writer) {
     // Reported whatever the interest, so it would come back on every epoll_wait until someone
     // reads: leave epoll now, and let the next wait return at once.
@@ -155,12 +174,16 @@ void EventLoop::BeginShutdown() {
   for (size_t fd = 0; fd < waiters_.size(); ++fd) {
     Wait* reader = waiters_[fd].reader;
     if (reader != nullptr && reader->stop_aware_) Resume(*reader, Wake::kStop);
+    if (waiters_[fd].parked && waiters_[fd].parked->stop_aware) Unpark(fd, Wake::kStop);
   }
 }
 
 int EventLoop::TimeoutMs() const {
-  if (timers_.empty()) return -1;
-  const absl::Duration left = timers_.earliest()->deadline - absl::Now();
+  absl::Time earliest = absl::InfiniteFuture();
+  if (!timers_.empty()) earliest = timers_.earliest()->deadline;
+  if (!parked_timers_.empty()) earliest = std::min(earliest, parked_timers_.earliest()->deadline);
+  if (earliest == absl::InfiniteFuture()) return -1;
+  const absl::Duration left = earliest - absl::Now();
   if (left <= absl::ZeroDuration()) return 0;
   // Round up: waking a little early would only cost an empty iteration, but repeatedly.
   return static_cast<int>(std::min<int64_t>(
@@ -168,7 +191,7 @@ int EventLoop::TimeoutMs() const {
 }
 
 void EventLoop::Run() {
-  while (tasks_.size() > 0) {
+  while (tasks_.size() > 0 || parked_ > 0) {
     const int ready = ::epoll_wait(epoll_.get(), events_, kMaxEvents, TimeoutMs());
     now_ = absl::Now();
     if (ready < 0 && errno != EINTR) {
@@ -178,6 +201,9 @@ void EventLoop::Run() {
     for (int i = 0; i < ready; ++i) Dispatch(events_[i]);
     while (!timers_.empty() && timers_.earliest()->deadline <= now_) {
       Resume(*static_cast<Wait*>(timers_.earliest()), Wake::kTimeout);
+    }
+    while (!parked_timers_.empty() && parked_timers_.earliest()->deadline <= now_) {
+      Unpark(static_cast<Parked*>(parked_timers_.earliest())->fd.get(), Wake::kTimeout);
     }
   }
 }

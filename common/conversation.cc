@@ -37,6 +37,24 @@ Conversation::Conversation(const DocumentRoot& root, ConversationPolicy policy, 
                            int log_id)
     : root_(root), policy_(std::move(policy)), log_id_(log_id), began_(now), idle_since_(now) {}
 
+Conversation::Conversation(const DocumentRoot& root, ConversationPolicy policy,
+                           const IdleConversation& idle, int log_id)
+    : root_(root),
+      policy_(std::move(policy)),
+      log_id_(log_id),
+      answered_(idle.answered),
+      began_(idle.began),
+      idle_since_(idle.idle_since),
+      shutdown_at_(idle.shutdown_at) {}
+
+std::optional<IdleConversation> Conversation::Idle() const {
+  if (phase_ != Phase::kReading || !buffer_.empty()) return std::nullopt;
+  return IdleConversation{.answered = answered_,
+                          .began = began_,
+                          .idle_since = idle_since_,
+                          .shutdown_at = shutdown_at_};
+}
+
 bool Conversation::KeepAliveAllowed(absl::Time now) const {
   return policy_.keep_alive && !shutdown_at_ && !(policy_.turn && now - began_ >= policy_.turn());
 }

@@ -80,11 +80,28 @@ struct ConversationPolicy {
   bool served_by = false;
 };
 
+// What a conversation waiting for a request, with nothing of it received, needs to be built
+// again: a driver may then drop it between requests and keep only this (the async model parks
+// idle connections so: see async_server/event_loop.h).
+struct IdleConversation {
+  int answered = 0;
+  absl::Time began;
+  absl::Time idle_since;
+  std::optional<absl::Time> shutdown_at;
+};
+
 class Conversation {
  public:
   // `log_id` only labels -v lines (the driver's socket).
   Conversation(const DocumentRoot& root, ConversationPolicy policy, absl::Time now,
                int log_id = -1);
+
+  // Rebuilds the conversation Idle() described: it goes on exactly as the original would have.
+  Conversation(const DocumentRoot& root, ConversationPolicy policy, const IdleConversation& idle,
+               int log_id = -1);
+
+  // Its whole state while it waits for a request with nothing received; nullopt otherwise.
+  std::optional<IdleConversation> Idle() const;
 
   // What to do next. Call again after every event; a kRead or kSleep that ends early (EINTR,
   // shutdown) is asked again with the new time.

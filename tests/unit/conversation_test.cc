@@ -258,6 +258,57 @@ TEST_F(ConversationTest, ServedByStampsEveryAnswerOnlyWhenAsked) {
               AllOf(StartsWith("HTTP/1.1 404 "), HasSubstr("began=1700000002.000000\r\n\r\n")));
 }
 
+// The async model drops an idle conversation and keeps only Idle(); the one rebuilt from it
+// must go on exactly as the original: the same deadline, the same count, the same shutdown rule.
+TEST_F(ConversationTest, IdleStateRebuildsAConversationThatGoesOnTheSame) {
+  Conversation fresh = Make({.served_by = true});
+  ASSERT_TRUE(fresh.Idle().has_value()) << "a fresh connection waits with nothing received";
+  fresh.Received(kGet, kStart);
+  EXPECT_FALSE(fresh.Idle().has_value()) << "an answer is due";
+  const absl::Time answered = kStart + absl::Seconds(2);
+  SendNext(fresh, answered);
+  const std::optional<IdleConversation> idle = fresh.Idle();
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_EQ(idle->answered, 1);
+  EXPECT_EQ(idle->idle_since, answered);
+
+  Conversation rebuilt(*root_, {.served_by = true}, *idle);
+  const Step step = rebuilt.Next(answered + absl::Seconds(1));
+  EXPECT_EQ(step.kind, Kind::kRead);
+  EXPECT_EQ(step.until, answered + kIdleTimeout);  // counts from the answer, not the rebuild
+  EXPECT_TRUE(step.wake_on_shutdown);
+  EXPECT_EQ(rebuilt.answered(), 1);
+  rebuilt.Received(kGet, answered + absl::Seconds(1));
+  EXPECT_THAT(SendNext(rebuilt, answered + absl::Seconds(1)), HasSubstr("X-Served-By: "));
+  EXPECT_EQ(rebuilt.answered(), 2);
+  // An answered connection rebuilt after the signal closes at once, as the original would.
+  Conversation late(*root_, {}, *idle);
+  late.ShutdownBegan(answered + absl::Seconds(1));
+  EXPECT_EQ(late.Next(answered + absl::Seconds(1)).kind, Kind::kClose);
+}
+
+TEST_F(ConversationTest, IdleStateKeepsTheShutdownGraceOfAFreshConnection) {
+  Conversation c = Make();
+  const absl::Time signal = kStart + absl::Seconds(1);
+  c.ShutdownBegan(signal);
+  const std::optional<IdleConversation> idle = c.Idle();
+  ASSERT_TRUE(idle.has_value());
+  Conversation rebuilt(*root_, {}, *idle);
+  const Step step = rebuilt.Next(signal + absl::Milliseconds(10));
+  ASSERT_EQ(step.kind, Kind::kRead);
+  EXPECT_EQ(step.until, signal + kShutdownGrace);
+  EXPECT_FALSE(step.wake_on_shutdown);
+}
+
+TEST_F(ConversationTest, PipelinedOrHalfReceivedRequestsAreNotIdle) {
+  Conversation c = Make({.delay = absl::Seconds(1)});
+  c.Received("GET /page.html HT", kStart);
+  EXPECT_FALSE(c.Idle().has_value()) << "a request has begun";
+  c.Received("TP/1.1\r\nHost: x\r\n\r\n", kStart);
+  ASSERT_EQ(c.Next(kStart).kind, Kind::kSleep);
+  EXPECT_FALSE(c.Idle().has_value()) << "sleeping out the delay";
+}
+
 TEST_F(ConversationTest, ShutdownClosesAnAnsweredIdleConnectionAtOnce) {
   Conversation c = Make();
   c.Received(kGet, kStart);
