@@ -13,7 +13,9 @@ namespace hs::async {
 using Wake = EventLoop::Wake;
 
 AsyncSocket::AsyncSocket(EventLoop& loop, Fd fd, bool already_watched)
-    : loop_(loop), fd_(std::move(fd)), watched_(already_watched || loop.Watch(fd_.get())) {}
+    : loop_(loop), fd_(std::move(fd)) {
+  if (!already_watched) loop.Watch(fd_.get());
+}
 
 ReadResult AsyncSocket::TryRead(std::string_view& received) {
   for (;;) {
@@ -38,6 +40,7 @@ Task<ReadResult> AsyncSocket::Read(std::string_view& received, absl::Time deadli
     const Wake wake = co_await loop_.Readable(fd_.get(), deadline, stop_aware);
     if (wake == Wake::kTimeout) co_return ReadResult::kTimeout;
     if (wake == Wake::kStop) co_return ReadResult::kStop;
+    if (wake == Wake::kError) co_return ReadResult::kClosed;  // nothing can be waited for
   }
 }
 
@@ -50,6 +53,7 @@ Task<bool> AsyncSocket::WaitForRoom(SendStall& stall) {
     const Wake wake =
         co_await loop_.Writable(fd_.get(), std::min(deadline, loop_.Now() + kStallCheck));
     if (wake == Wake::kReady) co_return true;
+    if (wake == Wake::kError) co_return false;
   }
 }
 

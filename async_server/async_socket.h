@@ -23,8 +23,8 @@ enum class ReadResult { kData, kClosed, kTimeout, kStop, kWouldBlock };
 
 class AsyncSocket {
  public:
-  // Takes `fd` (non-blocking) and registers it with `loop`, unless `loop` already watches it
-  // (a parked connection taken back); check watched().
+  // Takes `fd` (non-blocking) and makes it known to `loop` (EventLoop::Watch), unless `loop`
+  // already watches it (a parked connection taken back).
   AsyncSocket(EventLoop& loop, Fd fd, bool already_watched = false);
   ~AsyncSocket() {
     if (fd_) loop_.Forget(fd_.get());  // then ~Fd closes it
@@ -34,7 +34,6 @@ class AsyncSocket {
 
   int fd() const { return fd_.get(); }
   EventLoop& loop() const { return loop_; }
-  bool watched() const { return watched_; }
 
   // Gives the socket up, still watched by the loop (to park it).
   Fd Release() { return std::move(fd_); }
@@ -63,7 +62,6 @@ class AsyncSocket {
 
   EventLoop& loop_;
   Fd fd_;
-  bool watched_;
 };
 
 }  // namespace hs::async

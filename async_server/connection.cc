@@ -51,10 +51,6 @@ Task<> ServeConnection(EventLoop& loop, Fd client, const ServerOptions& options,
                        const DocumentRoot& root, std::optional<Unparked> unparked) {
   AsyncSocket conn(loop, std::move(client), /*already_watched=*/unparked.has_value());
   const int fd = conn.fd();
-  if (!conn.watched()) {
-    HS_VLOG(fd, "epoll refused the connection; closing it");
-    co_return;
-  }
   const ConversationPolicy policy{.delay = options.delay, .served_by = options.served_by};
   Conversation conversation = unparked ? Conversation(root, policy, unparked->idle, fd)
                                        : Conversation(root, policy, loop.Now(), fd);

@@ -37,9 +37,11 @@ bool EventLoop::Wait::await_ready() noexcept {
   return false;
 }
 
-void EventLoop::Wait::await_suspend(std::coroutine_handle<> coroutine) noexcept {
+bool EventLoop::Wait::await_suspend(std::coroutine_handle<> coroutine) noexcept {
   coroutine_ = coroutine;
-  loop_.Register(*this);
+  if (loop_.Register(*this)) return true;
+  wake_ = Wake::kError;
+  return false;  // resume at once
 }
 
 EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), shutdown_fd_(ShutdownFd()) {
@@ -55,18 +57,17 @@ EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), shutdown_fd_(Sh
 
 EventLoop::~EventLoop() = default;
 
-bool EventLoop::Watch(int fd) { return Add(fd, EPOLLIN); }
+void EventLoop::Watch(int fd) {
+  if (static_cast<size_t>(fd) >= waiters_.size()) waiters_.resize(fd + 1 + fd / 2);
+  waiters_[fd] = {};
+}
 
 // EPOLLEXCLUSIVE allows no EPOLL_CTL_MOD, so the listener's interest never changes; that is
 // fine, since the acceptor waits on it whenever it is not accepting, and Unwatch() removes it
 // before shutdown leaves it unread.
-bool EventLoop::WatchListener(int fd) { return Add(fd, EPOLLIN | EPOLLEXCLUSIVE); }
-
-bool EventLoop::Add(int fd, uint32_t events) {
-  if (static_cast<size_t>(fd) >= waiters_.size()) waiters_.resize(fd + 1 + fd / 2);
-  waiters_[fd] = {.interest = events};
-  epoll_event event{.events = events, .data = {.fd = fd}};
-  return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
+bool EventLoop::WatchListener(int fd) {
+  Watch(fd);
+  return SetInterest(fd, EPOLLIN | EPOLLEXCLUSIVE);
 }
 
 void EventLoop::Unwatch(int fd) {
@@ -84,8 +85,9 @@ void EventLoop::Forget(int fd) {
 void EventLoop::Park(Fd fd, absl::Time deadline, bool stop_aware, const IdleConversation& idle) {
   const int number = fd.get();
   Waiters& slot = waiters_[number];
-  // Input interest may be off (a -d delay turned it off while a pipelined request waited).
-  if (!(slot.interest & EPOLLIN)) SetInterest(number, slot.interest | EPOLLIN);
+  // Input interest may be off (a -d delay turned it off while a pipelined request waited), or
+  // the socket not yet in epoll at all (it has never waited).
+  if (!(slot.interest & EPOLLIN) && !SetInterest(number, slot.interest | EPOLLIN)) return;
   slot.parked.reset(new Parked{.fd = std::move(fd), .stop_aware = stop_aware, .idle = idle});
   slot.parked->deadline = deadline;
   if (deadline != absl::InfiniteFuture()) parked_timers_.Push(slot.parked.get());
@@ -99,16 +101,20 @@ void EventLoop::Unpark(int fd, Wake why) {
   Spawn(unpark_(std::move(parked->fd), parked->idle, why));  // may park `fd` again
 }
 
-void EventLoop::Register(Wait& wait) {
+bool EventLoop::Register(Wait& wait) {
   if (wait.fd_ >= 0) {
     if (static_cast<size_t>(wait.fd_) >= waiters_.size()) waiters_.resize(wait.fd_ + 1);
+    const uint32_t wanted = wait.output_ ? EPOLLOUT : EPOLLIN;
+    if (!(waiters_[wait.fd_].interest & wanted) &&
+        !SetInterest(wait.fd_, waiters_[wait.fd_].interest | wanted)) {
+      return false;
+    }
     Waiters& slot = waiters_[wait.fd_];
     (wait.output_ ? slot.writer : slot.reader) = &wait;
-    const uint32_t wanted = wait.output_ ? EPOLLOUT : EPOLLIN;
-    if (!(slot.interest & wanted)) SetInterest(wait.fd_, slot.interest | wanted);
   }
   if (wait.deadline != absl::InfiniteFuture()) timers_.Push(&wait);
   wait.registered_ = true;
+  return true;
 }
 
 void EventLoop::Unregister(Wait& wait) {
@@ -143,6 +149,7 @@ void EventLoop::Dispatch(const epoll_event& event) {
     // reads: leave epoll now, and let the next wait return at once.
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
     waiters_[fd].hung_up = true;
+    waiters_[fd].added = false;
     return;
   }
   if ((event.events & input) && static_cast<size_t>(fd) < waiters_.size()) {
@@ -163,10 +170,16 @@ void EventLoop::Dispatch(const epoll_event& event) {
   }
 }
 
-void EventLoop::SetInterest(int fd, uint32_t events) {
-  waiters_[fd].interest = events;
+bool EventLoop::SetInterest(int fd, uint32_t events) {
+  Waiters& slot = waiters_[fd];
   epoll_event event{.events = events, .data = {.fd = fd}};
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &event);
+  if (::epoll_ctl(epoll_.get(), slot.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event) != 0) {
+    HS_VLOG(fd, "epoll_ctl: %s", std::strerror(errno));
+    return false;
+  }
+  slot.interest = events;
+  slot.added = true;
+  return true;
 }
 
 void EventLoop::BeginShutdown() {

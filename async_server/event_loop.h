@@ -7,8 +7,10 @@
 // when shutdown begins. Everything runs on this one thread, so nothing needs a lock -- and any
 // call that blocks (sleep, a blocking read) stops every client at once.
 //
-// Level-triggered, with interest only while someone waits. A socket is registered for input when
-// it is accepted; epoll then reports it for as long as it has unread bytes (or EOF), so a
+// Level-triggered, with interest only while someone waits. A socket enters epoll, for input, at
+// its first wait -- not when it is accepted: a client whose request is already there when it is
+// accepted is answered, and with Connection: close closed, without one epoll_ctl. From then on
+// epoll reports it for as long as it has unread bytes (or EOF), so a
 // coroutine simply tries its system call and waits on EAGAIN -- nothing to remember between
 // waits. Nobody reading (a -d delay, a pipelined request) would make that a report on every
 // epoll_wait, so the first such report turns input interest off, and the next reader's wait turns
@@ -55,8 +57,9 @@ namespace hs::async {
 
 class EventLoop {
  public:
-  // Why a wait ended.
-  enum class Wake { kReady, kTimeout, kStop };
+  // Why a wait ended. kError: epoll refused the socket (out of memory,
+  // fs.epoll.max_user_watches), so nothing can be waited for: the connection should end.
+  enum class Wake { kReady, kTimeout, kStop, kError };
 
   // The awaitable. It lives in the suspended coroutine's frame, and the loop points at it while
   // it is registered; destroying it (with its frame) unregisters it.
@@ -67,7 +70,7 @@ class EventLoop {
     ~Wait() { loop_.Unregister(*this); }
 
     bool await_ready() noexcept;
-    void await_suspend(std::coroutine_handle<> coroutine) noexcept;
+    bool await_suspend(std::coroutine_handle<> coroutine) noexcept;
     Wake await_resume() const noexcept { return wake_; }
 
    private:
@@ -90,9 +93,8 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Registers a non-blocking `fd` (for input; see above) for its whole life. False when epoll
-  // refuses (out of memory, fs.epoll.max_user_watches).
-  bool Watch(int fd);
+  // Takes on a new non-blocking `fd`; it enters epoll at its first wait (see above).
+  void Watch(int fd);
   // The same for a listening socket, which several loops may share (async_server --workers N):
   // with EPOLLEXCLUSIVE, so a new connection wakes one loop waiting in epoll_wait, not every
   // loop (all but one of which would find accept() saying EAGAIN). A busy loop does not count:
@@ -119,7 +121,8 @@ class EventLoop {
   using Unparker = std::function<Task<>(Fd fd, const IdleConversation& idle, Wake why)>;
   void OnUnpark(Unparker unpark) { unpark_ = std::move(unpark); }
   // Keeps `fd` (watched by this loop, its input read until EAGAIN) without a coroutine until
-  // input arrives, `deadline` passes or, if `stop_aware`, shutdown begins.
+  // input arrives, `deadline` passes or, if `stop_aware`, shutdown begins. Closes it if epoll
+  // refuses it.
   void Park(Fd fd, absl::Time deadline, bool stop_aware, const IdleConversation& idle);
 
   // Starts `task` now; the loop owns it from here on (see task.h).
@@ -147,18 +150,18 @@ class EventLoop {
     Wait* writer = nullptr;
     std::unique_ptr<Parked> parked;
     uint32_t interest = 0;  // what epoll watches for this fd now (EPOLLIN, EPOLLOUT)
+    bool added = false;     // in epoll (from its first wait on)
     bool hung_up = false;   // left epoll after a hang-up with nobody waiting
   };
   static constexpr int kMaxEvents = 256;
 
-  bool Add(int fd, uint32_t events);
-  void Register(Wait& wait);
+  bool Register(Wait& wait);
   void Unregister(Wait& wait);
   void Resume(Wait& wait, Wake why);
   void Dispatch(const epoll_event& event);
   void Unpark(int fd, Wake why);
   void BeginShutdown();
-  void SetInterest(int fd, uint32_t events);
+  bool SetInterest(int fd, uint32_t events);
   int TimeoutMs() const;
 
   Fd epoll_;

@@ -113,6 +113,9 @@ Step Conversation::Next(absl::Time now) {
     return ReadStep();
   }
   ResponsePlan response = Respond(request, root_, KeepAliveAllowed(now));
+  // RFC 9112 9.6: a client that asked to close (or spoke HTTP/1.0 without keep-alive) sends
+  // nothing more, so the close after this answer need not look for unread input.
+  client_closes_ = !request.keep_alive;
   HS_VLOG(log_id_, "%s %s -> %d", Sv(request.method), Sv(request.target), response.status);
   return Answer(std::move(response), parsed.consumed, /*apply_delay=*/true, now);
 }
@@ -178,10 +181,13 @@ void Conversation::Sent(absl::Time now) {
   continue_sent_ = false;
   const bool close = response_.close;
   const int status = response_.status;
+  const bool client_closes = std::exchange(client_closes_, false);
   response_ = ResponsePlan();  // closes the file
   if (close) {
     const bool client_may_be_sending = !buffer_.empty() || status >= 400;
-    Close(client_may_be_sending ? Step::Linger::kYes : Step::Linger::kIfUnreadInput,
+    Close(client_may_be_sending ? Step::Linger::kYes
+          : client_closes       ? Step::Linger::kNo
+                                : Step::Linger::kIfUnreadInput,
           "closing after response");
     return;
   }

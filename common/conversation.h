@@ -141,6 +141,7 @@ class Conversation {
   absl::Time sleep_until_;
   bool sending_continue_ = false;  // the kSend is the interim "100 Continue"
   bool continue_sent_ = false;     // for the request in buffer_
+  bool client_closes_ = false;     // the request answered now did not ask for keep-alive
   Step close_step_;
 };
 

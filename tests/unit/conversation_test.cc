@@ -204,6 +204,26 @@ TEST_F(ConversationTest, NoKeepAlivePolicyClosesAfterOneAnswer) {
   EXPECT_EQ(step.linger, Step::Linger::kIfUnreadInput);
 }
 
+// RFC 9112 9.6: a client that sends "Connection: close" sends no further request, so nothing
+// can be left unread (no FIONREAD look before the close); nor can an HTTP/1.0 one without
+// keep-alive. A keep-alive client that the server closes on is still looked at.
+TEST_F(ConversationTest, ClientThatAskedToCloseIsClosedWithoutALookForMoreInput) {
+  for (std::string_view request :
+       {"GET /page.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /page.html HTTP/1.0\r\n\r\n"}) {
+    Conversation c = Make();
+    c.Received(request, kStart);
+    EXPECT_THAT(SendNext(c, kStart), HasSubstr("Connection: close"));
+    const Step step = c.Next(kStart);
+    EXPECT_EQ(step.kind, Kind::kClose);
+    EXPECT_EQ(step.linger, Step::Linger::kNo) << request;
+  }
+  Conversation wanted_more = Make({.keep_alive = false});
+  wanted_more.Received(kGet, kStart);
+  SendNext(wanted_more, kStart);
+  EXPECT_EQ(wanted_more.Next(kStart).linger, Step::Linger::kIfUnreadInput);
+}
+
 TEST_F(ConversationTest, OthersWaitingTurnsKeepAliveOffOnceTheTurnIsOver) {
   bool waiting = false;
   Conversation c = Make({.turn = [&] { return waiting ? kFairTurn : absl::InfiniteDuration(); }});
