@@ -150,6 +150,7 @@ void EventLoop::Dispatch(const epoll_event& event) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
     waiters_[fd].hung_up = true;
     waiters_[fd].added = false;
+    waiters_[fd].interest = 0;
     return;
   }
   if ((event.events & input) && static_cast<size_t>(fd) < waiters_.size()) {
