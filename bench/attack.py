@@ -437,7 +437,7 @@ def section(results: list[Result], started: datetime.datetime, elapsed_s: float)
         f"{machine()}; {elapsed_s / 60:.0f} min in all. Each model (default options) was "
         f"attacked for {seconds} s in each of slowhttptest's three slow modes, one model and "
         f"mode at a time (the command is under each heading; `make test` runs the same for 5 s "
-        f"with 200 connections, six attacks at once).",
+        f"with 200 connections, six attacks at once but one slow read at a time).",
         "",
         f"- **Fresh clients answered during**: while the attack held its connections, a new "
         f"connection asked for `{PROBE_PATH}` every {PROBE_EVERY_S:g} s; answered = status 200 "
@@ -504,7 +504,7 @@ def summary_line(r: Result) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="make test's short run: 5 s, 200 connections, 6 at once, no write")
+                        help="make test's short run: 5 s, 200 connections, 6 at once (1 slow read), no write")
     parser.add_argument("--bin", default="bin", help="directory of the server binaries")
     parser.add_argument("--models", default=",".join(m.name for m in OURS),
                         help="comma-separated -c names")
@@ -541,15 +541,15 @@ def main() -> int:
     # and an ignored signal stays ignored across exec; a handler of ours is reset to the default.
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    # At most two slow reads at once, and the modes mixed so the others run meanwhile. A slow
-    # read's server socket queues up to ~1.7 MB of the file the client will not take: six at once
-    # (1,200 connections) held 1.9 GB of TCP memory (/proc/net/sockstat: 501k pages, past this
-    # machine's tcp_mem pressure mark of 384k), the kernel went into memory pressure, and probes
-    # to every server timed out -- the machine's limit, not any model's. Every model still meets
-    # every mode once.
+    # One slow read at a time, the modes mixed so the others run meanwhile. A slow read's server
+    # sockets queue what the client will not take, up to the kernel's 4 MB send buffer each: one
+    # attack of 200 connections held 192k pages (750 MB) of TCP memory (/proc/net/sockstat), two
+    # reach this machine's tcp_mem pressure mark (384k pages), six held 501k -- and in TCP memory
+    # pressure probes to every server timed out: the machine's limit, not any model's. Every
+    # model still meets every mode once.
     plan = [(by_name[n], MODE_BY_NAME[modes[(i + k) % len(modes)]])
             for k in range(len(modes)) for i, n in enumerate(names)]
-    slow_reads = threading.Semaphore(2)
+    slow_reads = threading.Semaphore(1)
     per_run = seconds + connections / (200 if args.quick else 60) + 4
     waves = -(-len(plan) // jobs)
     started = datetime.datetime.now(datetime.timezone.utc)

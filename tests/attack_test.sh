@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Short run of `make attack`: every model against slowhttptest's slow headers (-H), slow body (-B)
-# and slow read (-X), 200 connections for 5 s each, six attacks at once (distinct ports; at most
-# two of them slow reads: see bench/attack.py). Every
+# and slow read (-X), 200 connections for 5 s each, six attacks at once (distinct ports; one
+# slow read at a time: see bench/attack.py). Every
 # model but single_server must answer a fresh client during the attack; every model must answer
 # after it and exit 0 on SIGINT with nothing left running. Nothing is written but the raw results
-# (build/attack/quick.json). About 20 s.
+# (build/attack/quick.json). About 40 s.
 #   BIN=bin bash tests/attack_test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
