@@ -504,7 +504,8 @@ def summary_line(r: Result) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="make test's short run: 5 s, 200 connections, 6 at once (1 slow read), no write")
+                        help="make test's short run: 5 s, 200 connections, 6 at once (1 slow "
+                             "read), no write")
     parser.add_argument("--bin", default="bin", help="directory of the server binaries")
     parser.add_argument("--models", default=",".join(m.name for m in OURS),
                         help="comma-separated -c names")
