@@ -1,6 +1,8 @@
 // The async driver. Read it beside common/connection.cc: the same conversation, the same steps;
 // `co_await conn.Read(...)` where the blocking driver polls one socket, `co_await loop.Sleep(...)`
-// where it calls absl::SleepFor(), `co_await Send(...)` where it blocks in send().
+// where it calls absl::SleepFor(), `co_await Send(...)` where it blocks in send(). One step the
+// blocking driver has no need of: where it would wait for a next request with nothing of it
+// received, the coroutine parks the connection in the loop and returns (see event_loop.h).
 #include "async_server/connection.h"
 
 #include <sys/socket.h>
