@@ -132,7 +132,8 @@ SAN_LOG = log_exe_name=1:log_path=$(call SAN_REPORTS,$(1))/$(1)
 SAN_ENV_asan = \
   ASAN_OPTIONS=halt_on_error=1:handle_abort=1:detect_leaks=1:detect_stack_use_after_return=1:$(call SAN_LOG,asan) \
   UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:$(call SAN_LOG,asan)
-SAN_ENV_tsan = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:$(call SAN_LOG,tsan)
+SAN_ENV_tsan = \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp:$(call SAN_LOG,tsan)
 
 asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan SANITIZE="$(ASAN_FLAGS)" \
