@@ -24,7 +24,8 @@ for i in "${!pids[@]}"; do
   fi
 done
 passed=$(cat "$logs"/*.log | grep -c '^\[       OK \]' || true)
-failed=$(cat "$logs"/*.log | grep -c '^\[  FAILED  \] .*(' || true)
+# A failing test's own line ends in its time; the summary's list repeats it without one.
+failed=$(cat "$logs"/*.log | grep -cE '^\[  FAILED  \] .* \([0-9]+ ms\)$' || true)
 [[ $status -ne 0 && $failed -eq 0 ]] && failed=1  # a crash or a timeout: count it
 echo "$(basename "$binary"): $passed passed, $failed failed"
 exit $status

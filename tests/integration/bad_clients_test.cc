@@ -519,7 +519,13 @@ TEST_P(BadClientTest, RunningOutOfDescriptorsNeitherSpinsNorStopsTheServer) {
       },
       absl::Seconds(5));
   ASSERT_TRUE(StillRunning(server)) << "the server died";
-  EXPECT_LT(CpuShare(server.pid(), absl::Seconds(1)), 0.5) << "the server spins on EMFILE";
+  // A server spinning on EMFILE keeps a core busy in every second; one still finishing its last
+  // forks (slow under TSan on 2 busy cores: CI once measured 0.74 in the first second) settles.
+  double lowest = 1e9;
+  for (int second = 0; second < 4 && lowest >= 0.5; ++second) {
+    lowest = std::min(lowest, CpuShare(server.pid(), absl::Seconds(1)));
+  }
+  EXPECT_LT(lowest, 0.5) << "the server spins on EMFILE (lowest share of a core in 4 seconds)";
   ASSERT_TRUE(StillRunning(server)) << "the server died";
   idle.clear();
   const absl::Time left = absl::Now();
