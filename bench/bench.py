@@ -16,7 +16,8 @@ async_server and the event-loop references with 2 workers each.
 The tables (see bench/report.py for what each one teaches):
   1  the lab's configuration: wrk -t10 -c10 -d30s -R10000 .../page.html, best of N runs
   2  maximum throughput, closed loop: keep-alive, and Connection: close
-  3  scale: 1,000 concurrent connections (10,000 for the event loops: async, nginx, lighttpd, h2o)
+  3  scale: 1,000 concurrent connections (10,000 for the event loops: async, nginx, lighttpd, h2o;
+     they, within a few per cent of each other, get N interleaved rounds and their medians)
   4  memory per idle keep-alive connection
   5  20 concurrent requests with --delay=1: wall time
   6  slow clients: one request's wait while 64 clients hold half-sent requests
@@ -25,7 +26,7 @@ The tables (see bench/report.py for what each one teaches):
      (syscall tracepoints) or, failing that, strace -c -f (bench/syscalls.py)
   8  several cores: async_server --workers 2 beside nginx, lighttpd and h2o with 2 workers,
      keep-alive at 10 and at 1,000 connections (wrk -t2), medians of N interleaved rounds
-Runs of tables 1, 2 and 8 interleave (every model once, then again) so drift hits all alike.
+Runs of tables 1, 2, 3 (the event loops) and 8 interleave (every model once, then again) so drift hits all alike.
 Standard library only; needs wrk (or wrk2) and gnuplot, for the references nginx, lighttpd,
 h2o and apache2, and for table 7 perf (or strace): scripts/install-deps.sh bench.
 
@@ -344,15 +345,15 @@ class Bench:
                 self.say(f"    {model.name:<13} closed loop run {run}: keep-alive "
                          f"{r.rps:9,.0f} req/s, Connection: close {r2.rps:9,.0f} req/s")
 
-    def step_scale(self, model: Model, connections: int) -> None:
+    def step_scale(self, model: Model, connections: int, run: int = 1) -> None:
         spec = dataclasses.replace(self.settings.scale, connections=connections)
-        with self.serving(model, f"{connections} connections") as server:
+        with self.serving(model, f"{connections} connections, run {run}") as server:
             if server is None:
                 return
             rest = server.sample()
             r = self.wrk(server, spec, f"{connections:,} connections")
             row = self.record(r)
-            row.update(model=model.name, connections=connections, rest_rss=rest.rss)
+            row.update(model=model.name, connections=connections, rest_rss=rest.rss, run=run)
             self.results["scale"].append(row)
             self.say(f"    {model.name:<13} {connections:>6,} connections: {r.rps:9,.0f} req/s  "
                      f"p99 {report.fmt_ms(r.p99_ms)}  errors {r.error_count}  "
@@ -557,6 +558,10 @@ class Bench:
                                   start_stop(m) + per_round,
                                   lambda m=m, run=run: self.step_round(m, run, tables)))
         if 3 in tables:
+            # The event loops (ours and the references) are within a few per cent of each other
+            # here, so they get s.runs interleaved rounds, reported as medians like table 2;
+            # the others differ by far more than the noise and run once.
+            sizes_of: dict[str, list[int]] = {}
             for m in self.models:
                 sizes = [s.scale.connections]
                 if m.event_loop and s.scale_big > s.scale.connections:
@@ -573,10 +578,16 @@ class Bench:
                             f"connections (bench/{ref.template})")
                     else:
                         sizes.append(s.scale_big)
-                for n in sizes:
-                    steps.append((f"scale · {m.name} · {n:,} connections",
-                                  start_stop(m) + s.scale.duration + per_wrk + n / 10000,
-                                  lambda m=m, n=n: self.step_scale(m, n)))
+                sizes_of[m.name] = sizes
+            for run in range(1, s.runs + 1):
+                for m in self.models:
+                    if run > 1 and not m.event_loop:
+                        continue
+                    rounds = s.runs if m.event_loop else 1
+                    for n in sizes_of[m.name]:
+                        steps.append((f"scale · {m.name} · {n:,} connections · run {run}/{rounds}",
+                                      start_stop(m) + s.scale.duration + per_wrk + n / 10000,
+                                      lambda m=m, n=n, run=run: self.step_scale(m, n, run)))
         if 4 in tables:
             for m in self.models:
                 # A pool cannot answer them all, so it takes the whole wait.

@@ -122,6 +122,21 @@ def best(runs: list[dict]) -> dict | None:
     return min(close, key=lambda r: (r["p99_ms"] if r["p99_ms"] is not None else math.inf))
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median requests per second (the lower middle of an even count), so a
+    row's columns all come from one run; a list with no usable run gives its first."""
+    ok = sorted(usable(runs), key=lambda r: r["rps"])
+    return ok[(len(ok) - 1) // 2] if ok else runs[0]
+
+
+def scale_rounds(d: dict) -> list[tuple[dict, list[dict]]]:
+    """Table 3's rows: per model and connection count, the median round and all its rounds."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for r in d.get("scale", []):
+        groups.setdefault((r["model"], r["connections"]), []).append(r)
+    return [(median_run(rs), rs) for rs in groups.values()]
+
+
 def median_of(runs: list[dict], key: str) -> float | None:
     values = [r[key] for r in usable(runs) if r.get(key) is not None]
     return statistics.median(values) if values else None
@@ -608,7 +623,8 @@ def section_closed_loop(d: dict) -> str:
 
 def section_scale(d: dict) -> str:
     s = d["settings"]
-    rows_data = [r for r in d["scale"]]
+    rounds = {id(r): rs for r, rs in scale_rounds(d)}
+    rows_data = [r for r, _ in scale_rounds(d)]
     if not rows_data:
         return ""
     order = {m: i for i, m in enumerate(ordered(d["models"]))}
@@ -621,8 +637,12 @@ def section_scale(d: dict) -> str:
     rows = []
     for r in rows_data:
         n = r["connections"]
+        runs = [x["rps"] for x in usable(rounds[id(r)])]
+        spread = (f"{len(rounds[id(r)])} ({fmt_rps(min(runs))}–{fmt_rps(max(runs))})"
+                  if len(rounds[id(r)]) > 1 and runs else f"{len(rounds[id(r)])}")
         rows.append([
-            name(r["model"]), f"{r['connections']:,}", fmt_rps(r["rps"] if r["requests"] else None),
+            name(r["model"]), f"{r['connections']:,}", spread,
+            fmt_rps(r["rps"] if r["requests"] else None),
             fmt_ms(r["p99_ms"]), fmt_num(r["error_count"]), fmt_num(r["errors"].get("timeout")),
             fmt_num(r.get("stalled")),
             fmt_mib(r.get("rest_rss")), fmt_mib(r.get("rss")), fmt_num(r.get("threads")),
@@ -634,14 +654,21 @@ def section_scale(d: dict) -> str:
     bigger = [name(r["model"]) for r in rows_data if r["connections"] != base]  # those that scale
     also = f" (and `-c{s['scale_big']}` for {join_names(bigger)})" if bigger else ""
     cmd = d["commands"]["scale"]
+    most = max((len(rs) for _, rs in scale_rounds(d)), default=1)
+    runs_text = (f"the event loops (`async_server` and the references nginx, lighttpd, h2o) "
+                 f"{most} interleaved rounds, each row their median round (every column from "
+                 "that round; *runs* gives the lowest and highest req/s), the other models 1 run"
+                 if most > 1 else "1 run")
     out = [
         "## 3. Scale: many concurrent connections",
         "",
-        f"`{cmd}`{also}; {s['scale']['duration']:g} s, 1 run. Keep-alive connections all busy at "
-        "once. Peak RSS and peak thread / process counts are sampled from `/proc` during the run.  ",
+        f"`{cmd}`{also}; {s['scale']['duration']:g} s; {runs_text}. Keep-alive connections all "
+        "busy at once. Peak RSS and peak thread / process counts are sampled from `/proc` during "
+        "the run.  ",
         machine_tag(d),
         "",
-        table(["model", "connections", "req/s", "p99", "errors", "of which timeouts",
+        table(["model", "connections", "runs (req/s lowest–highest)", "req/s", "p99", "errors",
+               "of which timeouts",
                "stalled connections",
                "RSS at rest", "peak RSS", "peak threads", "peak processes", "req/s ÷ nginx",
                "req/s ÷ best reference"], rows),
@@ -1176,7 +1203,7 @@ def section_multicore(d: dict) -> str:
     for m in models:
         if d.get("keepalive", {}).get(m) and d["settings"]["closed_loop"]["connections"] == small:
             one[(m, small)] = median_of(d["keepalive"][m], "rps")
-        for r in d.get("scale", []):
+        for r, _ in scale_rounds(d):
             if r["model"] == m and r["connections"] == big and r.get("requests"):
                 one[(m, big)] = r["rps"]
     facts = {c: {m: {"rps": med(m, c, "rps")} for m in models if med(m, c, "rps") is not None}
@@ -1208,7 +1235,7 @@ def section_multicore(d: dict) -> str:
         + f"**This machine has {cores} cores and wrk runs on them too**, so "
         f"{n} workers compete with wrk and with each other: the gain over one worker is "
         "bounded by what wrk leaves free. *÷ 1 worker* divides by the same server's median in "
-        f"table 2a ({small} connections) and its table 3 run ({big:,} connections) of this "
+        f"table 2a ({small} connections) and its table 3 median ({big:,} connections) of this "
         "run, when measured.  ",
         machine_tag(d),
         "",
