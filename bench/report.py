@@ -623,8 +623,9 @@ def section_closed_loop(d: dict) -> str:
 
 def section_scale(d: dict) -> str:
     s = d["settings"]
-    rounds = {id(r): rs for r, rs in scale_rounds(d)}
-    rows_data = [r for r, _ in scale_rounds(d)]
+    grouped = scale_rounds(d)
+    rounds = {id(r): rs for r, rs in grouped}
+    rows_data = [r for r, _ in grouped]
     if not rows_data:
         return ""
     order = {m: i for i, m in enumerate(ordered(d["models"]))}
@@ -654,7 +655,7 @@ def section_scale(d: dict) -> str:
     bigger = [name(r["model"]) for r in rows_data if r["connections"] != base]  # those that scale
     also = f" (and `-c{s['scale_big']}` for {join_names(bigger)})" if bigger else ""
     cmd = d["commands"]["scale"]
-    most = max((len(rs) for _, rs in scale_rounds(d)), default=1)
+    most = max((len(rs) for _, rs in grouped), default=1)
     runs_text = (f"the event loops (`async_server` and the references nginx, lighttpd, h2o) "
                  f"{most} interleaved rounds, each row their median round (every column from "
                  "that round; *runs* gives the lowest and highest req/s), the other models 1 run"
