@@ -1,4 +1,4 @@
-// The event loop of the async model: one thread, one epoll instance, one heap of deadlines.
+// The event loop of the async model: one thread, one epoll instance, one queue of deadlines.
 //
 // A coroutine that would block co_awaits a Wait instead -- loop.Readable(fd, deadline),
 // loop.Writable(fd, deadline) or loop.Sleep(duration). The Wait records the coroutine beside
@@ -51,7 +51,7 @@
 #include "async_server/task.h"
 #include "common/conversation.h"
 #include "common/socket.h"
-#include "common/timer_heap.h"
+#include "common/timer_queue.h"
 
 namespace hs::async {
 
@@ -167,8 +167,8 @@ class EventLoop {
   Fd epoll_;
   int shutdown_fd_;
   std::vector<Waiters> waiters_;  // indexed by fd
-  TimerHeap timers_;              // of waits
-  TimerHeap parked_timers_;       // of parked connections
+  TimerQueue timers_;             // of waits
+  TimerQueue parked_timers_;      // of parked connections
   size_t parked_ = 0;
   Unparker unpark_;
   absl::Time now_;

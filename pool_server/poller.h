@@ -10,8 +10,8 @@
 //   accept -> [hand over] -> queue -> worker -> [give back] -> parked here -> [hand over] -> ...
 //                                          \-> closed (the worker drops it)
 // Parked connections are registered with EPOLLONESHOT, so a connection's readiness is reported
-// once and it does not fire again while a worker has it; deadlines live in a TimerHeap
-// (common/timer_heap.h, shared with async_server's event loop), whose earliest is epoll_wait's
+// once and it does not fire again while a worker has it; deadlines live in a TimerQueue
+// (common/timer_queue.h, shared with async_server's event loop), whose earliest is epoll_wait's
 // timeout. Workers give connections back through a short locked list and an eventfd that wakes
 // the poller; they never wait for the poller, so the poller may block on a full WorkQueue
 // (back-pressure: it stops accepting, and new clients wait in the kernel's backlog).
@@ -33,7 +33,7 @@
 #include "common/cli.h"
 #include "common/document_root.h"
 #include "common/socket.h"
-#include "common/timer_heap.h"
+#include "common/timer_queue.h"
 #include "pool_server/pooled_connection.h"
 
 namespace hs {
@@ -80,7 +80,7 @@ class Poller {
   // Connections waiting for their clients, by descriptor: the poller's alone.
   std::vector<ConnectionPtr> parked_;
   size_t parked_count_ = 0;
-  TimerHeap deadlines_;                // of the parked connections
+  TimerQueue deadlines_;               // of the parked connections
   std::vector<ConnectionPtr> taking_;  // TakeBack's buffer, reused
 
   std::mutex mu_;  // std::mutex rather than absl::Mutex: see work_queue.h (TSan)

@@ -15,7 +15,7 @@
 #include "common/document_root.h"
 #include "common/send_response.h"
 #include "common/socket.h"
-#include "common/timer_heap.h"
+#include "common/timer_queue.h"
 
 namespace hs {
 

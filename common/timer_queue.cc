@@ -1,17 +1,31 @@
-#include "common/timer_heap.h"
+#include "common/timer_queue.h"
 
 namespace hs {
 
-void TimerHeap::Push(TimerEntry* entry) {
+void TimerQueue::Push(TimerEntry* entry) {
+  if (last_ == nullptr || !(entry->deadline < last_->deadline)) {
+    entry->slot = TimerEntry::kInOrder;
+    entry->previous = last_;
+    entry->next = nullptr;
+    (last_ == nullptr ? first_ : last_->next) = entry;
+    last_ = entry;
+    return;
+  }
   heap_.push_back(entry);
   entry->slot = heap_.size() - 1;
   SiftUp(entry->slot);
 }
 
-void TimerHeap::Remove(TimerEntry* entry) {
+void TimerQueue::Remove(TimerEntry* entry) {
   const size_t slot = entry->slot;
   if (slot == TimerEntry::kNotQueued) return;
   entry->slot = TimerEntry::kNotQueued;
+  if (slot == TimerEntry::kInOrder) {
+    (entry->previous == nullptr ? first_ : entry->previous->next) = entry->next;
+    (entry->next == nullptr ? last_ : entry->next->previous) = entry->previous;
+    entry->previous = entry->next = nullptr;
+    return;
+  }
   TimerEntry* last = heap_.back();
   heap_.pop_back();
   if (last == entry) return;
@@ -21,7 +35,7 @@ void TimerHeap::Remove(TimerEntry* entry) {
   SiftDown(last->slot);
 }
 
-void TimerHeap::SiftUp(size_t slot) {
+void TimerQueue::SiftUp(size_t slot) {
   TimerEntry* entry = heap_[slot];
   while (slot > 0) {
     const size_t parent = (slot - 1) / 2;
@@ -32,7 +46,7 @@ void TimerHeap::SiftUp(size_t slot) {
   Place(slot, entry);
 }
 
-void TimerHeap::SiftDown(size_t slot) {
+void TimerQueue::SiftDown(size_t slot) {
   TimerEntry* entry = heap_[slot];
   for (;;) {
     size_t child = 2 * slot + 1;
