@@ -35,7 +35,7 @@
 // freeing the frame (the conversation, the socket object, the frames of the read it would wait
 // in: about 1 KiB). The socket stays in epoll; when bytes or a hang-up arrive, the deadline
 // passes or (if the wait was stop-aware) shutdown begins, the loop starts a new coroutine for it
-// with the state and the reason (OnUnpark). An idle client then costs this loop about 120 bytes,
+// with the state and the reason (OnUnpark). An idle client then costs this loop about 140 bytes,
 // under nginx's idle connection; a new frame per request costs one malloc, not a system call.
 #pragma once
 

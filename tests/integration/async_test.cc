@@ -124,7 +124,7 @@ TEST_F(AsyncServerTest, HoldsThousandsOfIdleConnectionsAndStillAnswersAtOnce) {
   }
   if (!kSanitized) {  // sanitizers inflate allocations
     // An idle connection is parked (event_loop.h): no coroutine frame, no buffer, only a
-    // record of about 120 bytes -- under nginx's 0.5 KiB. A connection that kept its coroutine
+    // record of about 140 bytes -- under nginx's 0.5 KiB. A connection that kept its coroutine
     // (1.3 KiB measured here) or a 16 KiB read buffer fails.
     const int64_t per_connection = (DataKb(server.pid()) - data_before) * 1024 / count;
     EXPECT_LT(per_connection, 512) << "bytes of memory per idle connection";
