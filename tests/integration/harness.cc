@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/conversation.h"
 #include "gtest/gtest.h"
 
 namespace hs::testing {
@@ -346,6 +348,33 @@ bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) 
   for (;;) {
     if (condition()) return true;
     if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+int Unread(int fd) {
+  int n = 0;
+  return ::ioctl(fd, FIONREAD, &n) == 0 ? n : -1;
+}
+
+StallDrop WaitForStallDrop(const std::vector<int>& stuck, absl::Time start, absl::Duration slack,
+                           const std::function<bool()>& dropped) {
+  StallDrop result{.last_progress = start};
+  std::vector<int> seen(stuck.size());
+  for (size_t i = 0; i < stuck.size(); ++i) seen[i] = Unread(stuck[i]);
+  for (;;) {
+    if (dropped()) {
+      result.dropped = true;
+      return result;
+    }
+    for (size_t i = 0; i < stuck.size(); ++i) {
+      const int now = Unread(stuck[i]);
+      if (now > seen[i]) result.last_progress = absl::Now();
+      seen[i] = now;
+    }
+    if (absl::Now() > result.last_progress + hs::kSendTimeout + hs::kStallCheck + slack) {
+      return result;
+    }
     absl::SleepFor(absl::Milliseconds(10));
   }
 }

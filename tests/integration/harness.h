@@ -154,6 +154,19 @@ bool StillRunning(ServerProcess& server);
 void ExpectExitZero(ServerProcess& server, absl::Duration within);
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout);
+// Bytes waiting in `fd`'s receive queue (-1: not a socket).
+int Unread(int fd);
+// Clients that stopped reading, each with a small receive buffer that the server's answer has
+// filled: the server must drop them kSendTimeout after the last byte their kernels accepted, and
+// notice within a stall check (kStallCheck). Polls `dropped` until then plus `slack`, watching
+// the clients' receive queues: a kernel that makes room late (it may compact its queue) accepts
+// a few more bytes, which the server rightly takes as progress that restarts its clock.
+struct StallDrop {
+  bool dropped = false;
+  absl::Time last_progress;  // when a client's queue last grew (`start` if never)
+};
+StallDrop WaitForStallDrop(const std::vector<int>& stuck, absl::Time start, absl::Duration slack,
+                           const std::function<bool()>& dropped);
 // Descriptors the process holds open (/proc/PID/fd), except open regular files: the file cache
 // (common/file_cache.h) keeps large files open on purpose, within its bound, so a test counting
 // what a connection leaves behind counts sockets, pipes, epoll and event descriptors.
