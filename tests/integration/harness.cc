@@ -400,6 +400,22 @@ std::optional<HttpResponse> TryFetch(int port, const std::string& request) {
   return ReadResponse(fd.get());
 }
 
+std::vector<ConcurrentFetch> FetchConcurrently(int port, int n) {
+  std::vector<ConcurrentFetch> fetches(static_cast<size_t>(n));
+  std::vector<std::thread> clients;
+  for (ConcurrentFetch& fetch : fetches) {
+    clients.emplace_back([&fetch, port] {
+      Fd fd = ConnectQuietly(port);
+      if (!fd || !SendAll(fd.get(), Get("/page.html")).ok()) return;
+      const absl::Time sent = absl::Now();
+      fetch.response = ReadResponse(fd.get());
+      fetch.answer_time = absl::Now() - sent;
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  return fetches;
+}
+
 bool Readable(int fd, absl::Duration wait) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) == 1;

@@ -131,6 +131,14 @@ bool PeerClosed(int fd, absl::Duration wait = absl::Seconds(2));
 std::optional<HttpResponse> Fetch(int port, const std::string& request, bool head_only = false);
 // One request on a fresh connection; nullopt (not a test failure) when the server drops it.
 std::optional<HttpResponse> TryFetch(int port, const std::string& request);
+// `n` clients on their own threads, each fetching /page.html on a fresh connection at once.
+// `answer_time`: from its request sent to its response read -- what the server took, without
+// the handshake, which a busy machine may delay by a SYN retransmission (a whole second).
+struct ConcurrentFetch {
+  std::optional<HttpResponse> response;  // nullopt: the server dropped it
+  absl::Duration answer_time;
+};
+std::vector<ConcurrentFetch> FetchConcurrently(int port, int n);
 // True when `fd` has something to read (or EOF) within `wait`.
 bool Readable(int fd, absl::Duration wait);
 // Reads until EOF, a reset or `timeout`; returns the byte count.

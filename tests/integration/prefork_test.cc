@@ -46,16 +46,10 @@ class ProcessPoolTest : public ::testing::Test {
   }
 
   // `n` clients at once, each on its own connection; every one must get its page.
-  static void FetchConcurrently(int port, int n) {
-    std::vector<std::optional<HttpResponse>> responses(static_cast<size_t>(n));
-    std::vector<std::thread> clients;
-    for (auto& response : responses) {
-      clients.emplace_back([&] { response = TryFetch(port, Get("/page.html")); });
-    }
-    for (std::thread& client : clients) client.join();
-    for (const auto& r : responses) {
-      ASSERT_TRUE(r.has_value());
-      EXPECT_EQ(r->status, 200);
+  static void FetchAllConcurrently(int port, int n) {
+    for (const ConcurrentFetch& fetch : FetchConcurrently(port, n)) {
+      ASSERT_TRUE(fetch.response.has_value());
+      EXPECT_EQ(fetch.response->status, 200);
     }
   }
 
@@ -101,7 +95,7 @@ TEST_F(ProcessPoolTest, SixDelayedRequestsWithDefaultSettingsTakeAboutOneDelay) 
   ServerProcess server = Start({"--delay=1"});
   ASSERT_GT(server.port(), 0);
   const absl::Time start = absl::Now();
-  FetchConcurrently(server.port(), 6);
+  FetchAllConcurrently(server.port(), 6);
   const absl::Duration wall = absl::Now() - start;
   EXPECT_GE(wall, absl::Seconds(1));
   EXPECT_LT(wall, absl::Milliseconds(1800)) << "the pool did not grow for the waiting clients";
@@ -156,7 +150,7 @@ TEST_F(ProcessPoolTest, FixedSizePoolServesTwelveDelayedRequestsInThreeWaves) {
   ASSERT_TRUE(Eventually([&] { return Workers(server) == 4; }, absl::Seconds(3)));
   PeakWorkers peak(server);
   const absl::Time start = absl::Now();
-  FetchConcurrently(server.port(), 12);
+  FetchAllConcurrently(server.port(), 12);
   const absl::Duration wall = absl::Now() - start;
   EXPECT_GE(wall, absl::Milliseconds(2900)) << "more than four at a time";
   EXPECT_LT(wall, absl::Milliseconds(4500));
