@@ -416,6 +416,17 @@ std::vector<ConcurrentFetch> FetchConcurrently(int port, int n) {
   return fetches;
 }
 
+absl::Duration FetchAllConcurrently(int port, int n) {
+  absl::Duration slowest;
+  for (const ConcurrentFetch& fetch : FetchConcurrently(port, n)) {
+    EXPECT_TRUE(fetch.response.has_value());
+    if (!fetch.response.has_value()) continue;
+    EXPECT_EQ(fetch.response->status, 200);
+    slowest = std::max(slowest, fetch.answer_time);
+  }
+  return slowest;
+}
+
 bool Readable(int fd, absl::Duration wait) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) == 1;

@@ -139,6 +139,9 @@ struct ConcurrentFetch {
   absl::Duration answer_time;
 };
 std::vector<ConcurrentFetch> FetchConcurrently(int port, int n);
+// The same, expecting every client to get a 200; returns the slowest answer, timed from its
+// request's sending (not from its connect, which a SYN retransmission can delay by a second).
+absl::Duration FetchAllConcurrently(int port, int n);
 // True when `fd` has something to read (or EOF) within `wait`.
 bool Readable(int fd, absl::Duration wait);
 // Reads until EOF, a reset or `timeout`; returns the byte count.

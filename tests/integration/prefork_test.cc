@@ -45,20 +45,6 @@ class ProcessPoolTest : public ::testing::Test {
     return clients;
   }
 
-  // `n` clients at once, each on its own connection; every one must get its page. Returns the
-  // slowest answer, timed from its request's sending (not from its connect, which a SYN
-  // retransmission on a busy machine can delay by a second).
-  static absl::Duration FetchAllConcurrently(int port, int n) {
-    absl::Duration slowest;
-    for (const ConcurrentFetch& fetch : FetchConcurrently(port, n)) {
-      EXPECT_TRUE(fetch.response.has_value());
-      if (!fetch.response.has_value()) continue;
-      EXPECT_EQ(fetch.response->status, 200);
-      slowest = std::max(slowest, fetch.answer_time);
-    }
-    return slowest;
-  }
-
   // Asks for a scoreboard (SIGUSR1) and returns that report, header line first, one line per
   // worker after it; empty if none came within 2 s. (The report is one write to stderr.)
   static std::vector<std::string> Scoreboard(ServerProcess& server) {
