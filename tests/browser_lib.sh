@@ -1,7 +1,7 @@
 # Shared by the headless-Chromium tests (browser_test.sh, race_test.sh); sourced, not run.
 # Usage: NAME=browser; source tests/browser_lib.sh
 # Sets $chromium (or fails the test when Chromium is missing) and $work (a scratch folder removed
-# at exit, with the server in $server_pid killed), and defines wait_for_port.
+# at exit, with the server in $server_pid killed), and defines wait_for_port and dump_dom.
 
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [[ -z "$chromium" ]]; then
@@ -30,4 +30,14 @@ wait_for_port() {
     sleep 0.05
   done
   return 1
+}
+
+# Loads URL in headless Chromium with a profile of its own (an empty cache), within $LOAD_TIMEOUT
+# seconds; writes the page's DOM to OUT and Chromium's stderr to LOG. Returns Chromium's status.
+dump_dom() {
+  local url=$1 out=$2 profile=$3 log=$4
+  timeout -k 5 "$LOAD_TIMEOUT" "$chromium" --headless --no-sandbox --disable-gpu \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-dev-shm-usage --no-first-run --user-data-dir="$profile" \
+    --dump-dom "$url" >"$out" 2>"$log"
 }

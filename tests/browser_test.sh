@@ -91,10 +91,7 @@ for model in "${MODELS[@]}"; do
   fi
 
   dom="$work/$model.dom"
-  timeout -k 5 "$LOAD_TIMEOUT" "$chromium" --headless --no-sandbox --disable-gpu \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --disable-dev-shm-usage --no-first-run --user-data-dir="$work/profile-$model" \
-    --dump-dom "http://127.0.0.1:$port/" >"$dom" 2>"$work/$model.chromium.log"
+  dump_dom "http://127.0.0.1:$port/" "$dom" "$work/profile-$model" "$work/$model.chromium.log"
   chromium_status=$?
   verdict=$(check_dom "$dom")
   dom_ok=$?

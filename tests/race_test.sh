@@ -71,10 +71,8 @@ for case in "single_server serial" "async_server parallel"; do
   fi
   dom="$work/$model.dom"
   # A profile of its own: an empty cache (each image also has a query of its own).
-  timeout -k 5 "$LOAD_TIMEOUT" "$chromium" --headless --no-sandbox --disable-gpu \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --disable-dev-shm-usage --no-first-run --user-data-dir="$work/profile-$model" \
-    --dump-dom "http://127.0.0.1:$port/race.html?auto=$COUNT" >"$dom" 2>"$work/$model.chromium.log"
+  dump_dom "http://127.0.0.1:$port/race.html?auto=$COUNT" "$dom" "$work/profile-$model" \
+    "$work/$model.chromium.log"
   chromium_status=$?
   kill -INT "$server_pid" 2>/dev/null
   wait "$server_pid"
